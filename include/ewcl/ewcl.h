@@ -1,0 +1,9 @@
+/* ewcl — umbrella header: everything of the public API that does not need <CL/cl.h>.
+ * Include "ewcl/ewcl_cl.h" as well to exchange OpenCL objects with the library. */
+#ifndef EWCL_EWCL_H
+#define EWCL_EWCL_H
+
+#include "ewcl/error.h"
+#include "ewcl/runtime.h"
+
+#endif

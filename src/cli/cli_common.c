@@ -1,0 +1,146 @@
+/* Shared pieces of the command line: exit codes, messages, runtime flags, device table. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli_common.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_exit_code(ewcl_status status)
+{
+    switch (status) {
+    case EWCL_OK:
+        return CLI_EXIT_OK;
+    case EWCL_ERR_NO_PLATFORM:
+    case EWCL_ERR_NO_DEVICE:
+        return CLI_EXIT_NO_DEVICE;
+    case EWCL_ERR_INVALID_ARGUMENT:
+        return CLI_EXIT_USAGE;
+    default:
+        return CLI_EXIT_RUNTIME;
+    }
+}
+
+void cli_error(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fputs("ewcl: ", stderr);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+}
+
+static void log_to_stderr(void *user, ewcl_log_level level, const char *message)
+{
+    const bool verbose = *(const bool *)user;
+    if (level >= EWCL_LOG_WARNING || verbose)
+        fprintf(stderr, "ewcl: %s%s\n", level >= EWCL_LOG_WARNING ? "warning: " : "", message);
+}
+
+void cli_runtime_flags_init(cli_runtime_flags *flags)
+{
+    memset(flags, 0, sizeof *flags);
+    ewcl_runtime_options_default(&flags->options);
+    ewcl_options_apply_env(&flags->options);
+    flags->options.log = log_to_stderr;
+    flags->options.log_user = &flags->verbose;
+}
+
+bool cli_runtime_flag(cli_runtime_flags *flags, int option, const char *argument)
+{
+    ewcl_runtime_options *o = &flags->options;
+    switch (option) {
+    case CLI_FLAG_DEVICE:
+        snprintf(o->device, sizeof o->device, "%s", argument);
+        return true;
+    case CLI_FLAG_KERNEL_DIR:
+        snprintf(o->kernel_dir, sizeof o->kernel_dir, "%s", argument);
+        return true;
+    case CLI_FLAG_CACHE_DIR:
+        snprintf(o->cache_dir, sizeof o->cache_dir, "%s", argument);
+        return true;
+    case CLI_FLAG_NO_CACHE:
+        o->cache_dir[0] = '\0';
+        return true;
+    case 'v':
+    case CLI_FLAG_VERBOSE:
+        flags->verbose = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void print_device_list_to_stderr(void)
+{
+    ewcl_device_info *list = NULL;
+    size_t count = 0;
+    if (ewcl_devices_list(&list, &count, NULL) == EWCL_OK) {
+        fputs("available devices:\n", stderr);
+        cli_print_device_table(stderr, list, count, -1);
+    }
+    ewcl_devices_free(list);
+}
+
+int cli_open_runtime(const cli_runtime_flags *flags, ewcl_runtime **out)
+{
+    ewcl_error err;
+    ewcl_error_clear(&err);
+    const ewcl_status status = ewcl_runtime_create(&flags->options, out, &err);
+    if (status == EWCL_OK)
+        return CLI_EXIT_OK;
+    cli_error("%s", err.message);
+    if (status == EWCL_ERR_NO_DEVICE ||
+        (status == EWCL_ERR_INVALID_ARGUMENT && flags->options.device[0] != '\0'))
+        print_device_list_to_stderr();
+    return cli_exit_code(status);
+}
+
+/* "16.0 GiB", "512 MiB". */
+static void format_bytes(uint64_t bytes, char *out, size_t size)
+{
+    const double gib = (double)bytes / (1024.0 * 1024.0 * 1024.0);
+    if (gib >= 1.0)
+        snprintf(out, size, "%.1f GiB", gib);
+    else
+        snprintf(out, size, "%llu MiB", (unsigned long long)(bytes >> 20));
+}
+
+void cli_print_device_table(FILE *out, const ewcl_device_info *list, size_t count, long marked)
+{
+    fprintf(out, "  %-3s %-5s %-22s %-34s %-11s %-8s %-7s %4s %5s %9s %9s %-9s %s\n", "#",
+            "P:D", "platform", "device", "type", "runtime", "vendor", "CUs", "MHz", "memory",
+            "max-alloc", "OpenCL C", "usable");
+    for (size_t i = 0; i < count; i++) {
+        const ewcl_device_info *d = &list[i];
+        char pd[24], mem[24], alloc[24], version[16];
+        snprintf(pd, sizeof pd, "%d:%d", d->platform_index, d->device_index);
+        format_bytes(d->global_mem_bytes, mem, sizeof mem);
+        format_bytes(d->max_alloc_bytes, alloc, sizeof alloc);
+        snprintf(version, sizeof version, "%d.%d", d->opencl_c_major, d->opencl_c_minor);
+        fprintf(out, "%c %-3d %-5s %-22.22s %-34.34s %-11s %-8s %-7s %4u %5u %9s %9s %-9s %s%s\n",
+                (long)i == marked ? '*' : ' ', d->index, pd, d->platform_name, d->name,
+                ewcl_device_type_name(d->type), ewcl_cl_runtime_name(d->runtime),
+                ewcl_hw_vendor_name(d->hw_vendor), d->compute_units, d->clock_mhz, mem, alloc,
+                version, d->usable ? "yes" : "no: ", d->usable ? "" : d->unusable_reason);
+    }
+}
+
+int cli_bad_flag(const char *command, char *const argv[], int getopt_result)
+{
+    const char *flag = argv[optind - 1];
+    if (getopt_result == ':')
+        cli_error("%s: flag '%s' needs a value (see `ewcl %s --help`)", command, flag, command);
+    else if (optopt != 0)
+        cli_error("%s: unknown flag '-%c' (see `ewcl %s --help`)", command, optopt, command);
+    else
+        cli_error("%s: unknown flag '%s' (see `ewcl %s --help`)", command, flag, command);
+    return CLI_EXIT_USAGE;
+}
+
+void cli_getopt_reset(void)
+{
+    optind = 1;
+    opterr = 0;
+}

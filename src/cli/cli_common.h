@@ -1,0 +1,76 @@
+/* What the subcommands of `ewcl` share: exit codes, messages, the runtime flags, the device
+ * table. */
+#ifndef EWCL_CLI_COMMON_H
+#define EWCL_CLI_COMMON_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ewcl/ewcl.h"
+
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_RUNTIME = 1,  /* the library reported an error */
+    CLI_EXIT_USAGE = 2,    /* a bad flag, value or command */
+    CLI_EXIT_NO_DEVICE = 3 /* no usable OpenCL platform or device */
+};
+
+/* The exit code for a library status. */
+int cli_exit_code(ewcl_status status);
+
+/* "ewcl: <message>" on stderr, one line. */
+void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Flags every command that opens a runtime accepts, and their getopt_long entries. */
+typedef struct cli_runtime_flags {
+    ewcl_runtime_options options;
+    bool verbose;
+} cli_runtime_flags;
+
+enum cli_runtime_flag_id {
+    CLI_FLAG_DEVICE = 1000,
+    CLI_FLAG_KERNEL_DIR,
+    CLI_FLAG_CACHE_DIR,
+    CLI_FLAG_NO_CACHE,
+    CLI_FLAG_VERBOSE
+};
+
+#define CLI_RUNTIME_LONG_OPTIONS                                      \
+    {"device", required_argument, NULL, CLI_FLAG_DEVICE},             \
+    {"kernel-dir", required_argument, NULL, CLI_FLAG_KERNEL_DIR},     \
+    {"cache-dir", required_argument, NULL, CLI_FLAG_CACHE_DIR},       \
+    {"no-cache", no_argument, NULL, CLI_FLAG_NO_CACHE},               \
+    {"verbose", no_argument, NULL, CLI_FLAG_VERBOSE}
+
+#define CLI_RUNTIME_FLAGS_HELP                                                                 \
+    "  --device SEL       device selector (default: $EWCL_DEVICE, else auto); see `ewcl help`\n" \
+    "  --kernel-dir DIR   read kernels from DIR instead of the embedded copies\n"               \
+    "  --cache-dir DIR    program binary cache (default: $EWCL_CACHE_DIR, else\n"              \
+    "                     $XDG_CACHE_HOME/ewcl, else ~/.cache/ewcl)\n"                           \
+    "  --no-cache         do not read or write the program binary cache\n"                     \
+    "  -v, --verbose      print build logs and cache events\n"
+
+/* Defaults, then the environment: flags parsed afterwards win. */
+void cli_runtime_flags_init(cli_runtime_flags *flags);
+
+/* Handles one getopt_long result if it is a runtime flag (or -v); false otherwise. */
+bool cli_runtime_flag(cli_runtime_flags *flags, int option, const char *argument);
+
+/* Opens the runtime the flags ask for. On failure prints one line — and, when no device
+ * matches, the device table — and returns the exit code; CLI_EXIT_OK on success. */
+int cli_open_runtime(const cli_runtime_flags *flags, ewcl_runtime **out);
+
+/* The device table of `ewcl devices`; `marked` is the position to star (or -1). */
+void cli_print_device_table(FILE *out, const ewcl_device_info *list, size_t count,
+                            long marked);
+
+/* getopt_long runs silent (opterr = 0, option strings start with ':'); this prints the one
+ * line for the '?' (unknown flag) or ':' (missing value) it returned, and gives
+ * CLI_EXIT_USAGE. */
+int cli_bad_flag(const char *command, char *const argv[], int getopt_result);
+
+/* Prepares getopt_long for a fresh parse of a subcommand's argv. */
+void cli_getopt_reset(void);
+
+#endif

@@ -1,0 +1,43 @@
+/* The runtime object's insides, shared by the files of src/runtime/ and the layers above. */
+#ifndef EWCL_RUNTIME_INTERNAL_H
+#define EWCL_RUNTIME_INTERNAL_H
+
+#include "ewcl/ewcl_cl.h"
+
+typedef struct ewcl_program_slot {
+    cl_program program; /* NULL until built */
+} ewcl_program_slot;
+
+struct ewcl_runtime {
+    ewcl_runtime_options options;
+    ewcl_device_info device;
+    ewcl_profile profile;
+    cl_platform_id platform;
+    cl_device_id device_id;
+    cl_context context;
+    cl_command_queue queue;
+    char build_options[2560]; /* profile -D options + options.build_options */
+    bool cache_enabled;       /* false when no cache dir, or it proved unwritable */
+    ewcl_program_stats stats;
+    ewcl_program_slot *programs; /* ewcl_program_count() entries */
+    ewcl_error error;
+};
+
+/* Logs through the options' callback, printf-style. */
+void ewcl_runtime_log(const ewcl_runtime *runtime, ewcl_log_level level, const char *format,
+                      ...) __attribute__((format(printf, 3, 4)));
+
+/* The program `index` (0 ≤ index < ewcl_program_count()), built or loaded on first use. */
+ewcl_status ewcl_runtime_program(ewcl_runtime *runtime, size_t index, cl_program *out);
+
+/* Fills a device record from an OpenCL device (shared by enumeration and adoption). */
+ewcl_status ewcl_device_query(cl_platform_id platform, cl_device_id device,
+                              ewcl_device_info *out, ewcl_error *err);
+
+/* Enumerates the devices once and picks the one `selector` names (NULL = auto): its
+ * record and its OpenCL handles. */
+ewcl_status ewcl_device_open(const char *selector, ewcl_device_info *out_info,
+                             cl_platform_id *out_platform, cl_device_id *out_device,
+                             ewcl_error *err);
+
+#endif
