@@ -218,12 +218,12 @@ START_TEST(test_check_usable)
     ewcl_device_check_usable(&d);
     ck_assert(d.usable);
 
-    d.global_mem_bytes = 128 * MIB;
+    d.global_mem_bytes = 32 * MIB;
     ewcl_device_check_usable(&d);
     ck_assert(!d.usable);
-    ck_assert_str_eq(d.unusable_reason, "too little memory: 128 MiB < 256 MiB");
+    ck_assert_str_eq(d.unusable_reason, "too little memory: 32 MiB < 64 MiB");
 
-    d.global_mem_bytes = 256 * MIB; /* exactly the minimum is enough */
+    d.global_mem_bytes = 64 * MIB; /* exactly the minimum is enough */
     ewcl_device_check_usable(&d);
     ck_assert(d.usable);
     ck_assert_str_eq(d.unusable_reason, "");
@@ -307,6 +307,12 @@ START_TEST(test_bare_words)
     ck_assert_uint_eq(select_ok(here, 3, "pocl"), 0);
     select_fails(here, 3, "gpu", EWCL_ERR_NO_DEVICE);
     select_fails(here, 3, "nvidia", EWCL_ERR_NO_DEVICE);
+    /* Any other bare word is a piece of the device name. */
+    ck_assert_uint_eq(select_ok(here, 3, "basic"), 1);
+    ck_assert_uint_eq(select_ok(here, 3, "PTHREAD"), 0);
+    ck_assert_uint_eq(select_ok(here, 3, "simulator"), 2);
+    const char *msg = select_fails(here, 3, "nosuch", EWCL_ERR_NO_DEVICE);
+    ck_assert_msg(strstr(msg, "nosuch") != NULL, "%s", msg);
 }
 END_TEST
 
@@ -324,7 +330,7 @@ START_TEST(test_auto_order)
 
     /* A usable CPU wins over an unusable discrete GPU. */
     ewcl_device_info list[3] = {mixed[0], mixed[1], mixed[2]};
-    list[2].global_mem_bytes = 64 * MIB;
+    list[2].global_mem_bytes = 32 * MIB;
     ewcl_device_check_usable(&list[2]);
     list[0].compiler_available = false;
     ewcl_device_check_usable(&list[0]);
@@ -392,14 +398,14 @@ START_TEST(test_only_unusable_match)
     ck_assert_uint_eq(select_ok(list, 3, "auto"), 0); /* the others still serve auto */
 
     /* Nothing usable at all: auto fails too, naming the best candidate. */
-    list[0].global_mem_bytes = 100 * MIB;
+    list[0].global_mem_bytes = 50 * MIB;
     ewcl_device_check_usable(&list[0]);
     list[1].opencl_c_minor = 1;
     ewcl_device_check_usable(&list[1]);
     msg = select_fails(list, 3, NULL, EWCL_ERR_NO_DEVICE);
     ck_assert_msg(strstr(msg, "device 0 (pthread-skylake-avx512-AMD EPYC 7R13 Processor) "
-                              "matches 'auto' but is not usable: too little memory: 100 MiB "
-                              "< 256 MiB") != NULL,
+                              "matches 'auto' but is not usable: too little memory: 50 MiB "
+                              "< 64 MiB") != NULL,
                   "%s", msg);
     msg = select_fails(list, 3, "1", EWCL_ERR_NO_DEVICE);
     ck_assert_msg(strstr(msg, "OpenCL C 1.1 < 1.2") != NULL, "%s", msg);
@@ -428,11 +434,15 @@ START_TEST(test_parse_errors)
         "type:tpu", "type:", "vendor:ibm", "runtime:cuda", "name:", "platform:", "1:", ":0",
         ":", "1:0:0", "1:x", "x:1", "-1", "+1", "-1:0", "0:-1", "1a", "0x10",
         "99999999999999999999", "2147483648", "1:99999999999999999999", "a,,b", "cpu,",
-        ",cpu", ",", " , ", "cpu,,gpu", "foo", "other", "name", "type", "gpu;cpu",
-        "gpu cpu", "\x01\x02", "auto,bogus",
+        ",cpu", ",", " , ", "cpu,,gpu", "foo:bar", "auto,bogus:1",
     };
     for (size_t i = 0; i < COUNT(bad); ++i)
         expect_parse_error(bad[i]);
+    /* Other bare words are name pieces: well-formed, matching no device here. */
+    static const char *const names[] = {"foo", "other", "name", "type", "gpu;cpu", "gpu cpu",
+                                        "\x01\x02", "auto,bogus"};
+    for (size_t i = 0; i < COUNT(names); ++i)
+        select_fails(here, 3, names[i], EWCL_ERR_NO_DEVICE);
 }
 END_TEST
 
@@ -450,15 +460,15 @@ START_TEST(test_parse_error_messages)
                               "other") != NULL,
                   "%s", msg);
 
-    msg = expect_parse_error("gpu, frobnicate");
-    ck_assert_msg(strstr(msg, "unknown device selector term 'frobnicate' in 'gpu, frobnicate'")
+    msg = expect_parse_error("gpu, frob:nicate");
+    ck_assert_msg(strstr(msg, "unknown device selector term 'frob:nicate' in 'gpu, frob:nicate'")
                       != NULL,
                   "%s", msg);
     msg = expect_parse_error("name:");
     ck_assert_msg(strstr(msg, "name:") != NULL, "%s", msg);
     msg = expect_parse_error("a,,b");
     ck_assert_msg(strstr(msg, "empty term") != NULL, "%s", msg);
-    msg = expect_parse_error("tab\there\nnewline");
+    msg = expect_parse_error("type:tab\there\nnewline");
     ck_assert_msg(strchr(msg, '\t') == NULL, "%s", msg);
 }
 END_TEST
@@ -469,9 +479,10 @@ START_TEST(test_long_selectors)
     char *text = malloc(LONG + 1);
     ck_assert_ptr_nonnull(text);
 
-    /* 10,000 letters: one unknown term, quoted only in part. */
+    /* 10,000 letters and a colon: one unknown term, quoted only in part. */
     memset(text, 'a', LONG);
     text[LONG] = '\0';
+    text[LONG / 2] = ':';
     const char *msg = expect_parse_error(text);
     ck_assert_uint_lt(strlen(msg), EWCL_ERROR_MESSAGE_MAX);
     ck_assert_msg(strstr(msg, "...") != NULL, "%s", msg);
@@ -495,9 +506,9 @@ START_TEST(test_long_selectors)
     text[LONG - 1] = '\0';
     ck_assert_uint_eq(select_ok(mixed, 3, text), 2);
 
-    /* UTF-8 and high bytes are just bytes. */
+    /* UTF-8 and high bytes are just bytes of a name that matches nothing. */
     memset(text, '\xc3', LONG);
-    expect_parse_error(text);
+    select_fails(here, 3, text, EWCL_ERR_NO_DEVICE);
     free(text);
 }
 END_TEST

@@ -64,7 +64,7 @@ typedef enum ewcl_hw_vendor {
 /* Least OpenCL C version and memory a device needs to be usable. */
 #define EWCL_MIN_OPENCL_C_MAJOR 1
 #define EWCL_MIN_OPENCL_C_MINOR 2
-#define EWCL_MIN_GLOBAL_MEM_BYTES (256u * 1024u * 1024u)
+#define EWCL_MIN_GLOBAL_MEM_BYTES (64u * 1024u * 1024u)
 
 typedef struct ewcl_device_info {
     int index;          /* flat index over all platforms' devices */
@@ -120,7 +120,8 @@ EWCL_API const char *ewcl_hw_vendor_name(ewcl_hw_vendor vendor);    /* "amd", â€
  *   runtime:pocl|oclgrind|nvidia|amd|intel|rusticl|clover|apple|other
  *   name:<substring>  platform:<substring>
  *   bare words: a type (gpu, cpu, accelerator), else a runtime (pocl, oclgrind, rusticl,
- *               clover), else a vendor (nvidia, amd, intel, arm, apple, qualcomm).
+ *               clover), else a vendor (nvidia, amd, intel, arm, apple, qualcomm), else
+ *               name:<word> (so `basic` picks PoCL's basic device).
  * When several devices match, the auto order picks among them. */
 typedef struct ewcl_selector ewcl_selector;
 

@@ -214,9 +214,17 @@ static int bench_startup(int argc, char **argv)
         } else if (c == 'h') {
             fputs(bench_help, stdout);
             return CLI_EXIT_OK;
+        } else if (c == CLI_FLAG_CACHE_DIR || c == CLI_FLAG_NO_CACHE) {
+            cli_error("bench startup: it makes fresh cache folders of its own; drop '%s'",
+                      argv[optind - 1]);
+            return CLI_EXIT_USAGE;
         } else if (!cli_runtime_flag(&flags, c, optarg)) {
             return cli_bad_flag("bench startup", argv, c);
         }
+    }
+    if (optind < argc) {
+        cli_error("bench startup: unexpected argument '%s'", argv[optind]);
+        return CLI_EXIT_USAGE;
     }
     startup_plan plan = {.device = flags.options.device, .kernel_dir = flags.options.kernel_dir};
     if (!own_path(plan.exe, sizeof plan.exe)) {

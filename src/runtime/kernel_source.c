@@ -103,9 +103,11 @@ ewcl_status ewcl_kernel_source_load(const char *kernel_dir, const char *program_
                 status = EWCL_FAIL(err, EWCL_ERR_OUT_OF_MEMORY, "out of memory");
         }
     }
-    /* Restart the line count so that build errors point at lines of the program's file. */
-    static const char line_reset[] = "#line 1\n";
-    if (status == EWCL_OK && !buffer_append(&b, line_reset, sizeof line_reset - 1))
+    /* Restart the line count in the program's own name, so that build errors point at
+     * lines of cl/<program>.cl rather than of the concatenation. */
+    char line_reset[300];
+    const int n = snprintf(line_reset, sizeof line_reset, "#line 1 \"%s\"\n", file_name);
+    if (status == EWCL_OK && !buffer_append(&b, line_reset, (size_t)n))
         status = EWCL_FAIL(err, EWCL_ERR_OUT_OF_MEMORY, "out of memory");
     if (status == EWCL_OK)
         status = append_file(&b, kernel_dir, program, err);

@@ -71,18 +71,22 @@ static char *build_log(cl_program program, cl_device_id device)
     return log;
 }
 
-/* The head of a build log for a one-line message: the first lines that say something. */
+/* The head of a build log for a one-line message: its lines joined by " | ". */
 static void log_head(const char *log, char *out, size_t size)
 {
     size_t n = 0;
-    out[0] = '\0';
-    for (const char *p = log; *p != '\0' && n + 1 < size; p++) {
-        const bool newline = *p == '\n' || *p == '\r';
-        if (newline && (n == 0 || out[n - 1] == ' ' || out[n - 1] == '|'))
+    bool pending_separator = false;
+    for (const char *p = log; *p != '\0' && n + 4 < size; p++) {
+        if (*p == '\n' || *p == '\r') {
+            pending_separator = n > 0;
             continue;
-        out[n++] = newline ? '|' : *p;
-        if (newline && n + 1 < size)
-            out[n++] = ' ';
+        }
+        if (pending_separator) {
+            memcpy(out + n, " | ", 3);
+            n += 3;
+            pending_separator = false;
+        }
+        out[n++] = *p;
     }
     out[n] = '\0';
 }

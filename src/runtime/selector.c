@@ -240,8 +240,8 @@ static ewcl_status fail_unknown_term(const char *term, const char *text, ewcl_er
     return EWCL_FAIL(err, EWCL_ERR_INVALID_ARGUMENT,
                      "unknown device selector term '%s' in '%s' (expected auto, an index such "
                      "as 0, platform:device such as 1:0, type:, vendor:, runtime:, name:, "
-                     "platform:, or a bare type, runtime or vendor word such as gpu, pocl or "
-                     "nvidia)",
+                     "platform:, or a bare word: gpu, pocl, nvidia, ... or part of a device "
+                     "name)",
                      qterm, qtext);
 }
 
@@ -346,7 +346,11 @@ static ewcl_status parse_term(const char *term, const char *text, selector_term 
         return parse_index(term, text, out, err);
     if (lookup_bare_word(term, out))
         return EWCL_OK;
-    return fail_unknown_term(term, text, err);
+    /* Any other bare word is shorthand for name:<word> (`--device basic`, `--device A100`):
+     * a word that names no device then says "no device matches", with the list. */
+    out->kind = TERM_NAME;
+    out->text = term;
+    return EWCL_OK;
 }
 
 /* Cuts `s` at its first comma (or end): NUL-terminates the trimmed term in place and
