@@ -13,13 +13,79 @@
 
 #include "ewcl/runtime.h"
 
+/* Oclgrind rewrites OCLGRIND_LOG from scratch for every context it creates, so each runtime
+ * a test opens gets a log of its own (<log>.<n>), and all of them are checked at the end.
+ * The Oclgrind runs set CK_FORK=no, so this count lives in the one process. */
+static char oclgrind_log_base[4096];
+static int oclgrind_log_count;
+
+static void next_oclgrind_log(void)
+{
+    if (oclgrind_log_base[0] == '\0')
+        return;
+    char path[4200];
+    snprintf(path, sizeof path, "%s.%d", oclgrind_log_base, oclgrind_log_count++);
+    ewcl_test_write_file(path, "", 0);
+    setenv("OCLGRIND_LOG", path, 1);
+}
+
+/* After an Oclgrind run: every log must be empty. Prints what it found. */
+static bool oclgrind_log_clean(const char *path)
+{
+    size_t size = 0;
+    char *log = ewcl_test_read_file(path, &size);
+    const bool clean = log == NULL || size == 0;
+    if (!clean)
+        fprintf(stderr, "FAIL: Oclgrind reported problems (%s):\n%s\n", path, log);
+    free(log);
+    return clean;
+}
+
+static bool oclgrind_logs_clean(void)
+{
+    bool clean = oclgrind_log_clean(oclgrind_log_base);
+    for (int i = 0; i < oclgrind_log_count; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s.%d", oclgrind_log_base, i);
+        clean = oclgrind_log_clean(path) && clean;
+    }
+    return clean;
+}
+
 int ewcl_test_run(Suite *suite)
 {
+    const char *oclgrind_log = getenv("OCLGRIND_LOG");
+    if (oclgrind_log != NULL && oclgrind_log[0] != '\0') {
+        snprintf(oclgrind_log_base, sizeof oclgrind_log_base, "%s", oclgrind_log);
+        ewcl_test_write_file(oclgrind_log_base, "", 0);
+    }
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
     const int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    const bool clean = oclgrind_log_base[0] == '\0' || oclgrind_logs_clean();
+    return failed == 0 && clean ? 0 : 1;
+}
+
+struct ewcl_runtime *ewcl_test_open_runtime(void)
+{
+    ewcl_runtime_options o;
+    ewcl_runtime_options_default(&o);
+    const char *device = getenv("EWCL_TEST_DEVICE");
+    snprintf(o.device, sizeof o.device, "%s",
+             device != NULL && device[0] != '\0' ? device : "runtime:pocl");
+    next_oclgrind_log();
+    ewcl_error err;
+    ewcl_runtime *rt = NULL;
+    const ewcl_status status = ewcl_runtime_create(&o, &rt, &err);
+    ck_assert_msg(status == EWCL_OK, "opening %s: %s", o.device, err.message);
+    return rt;
+}
+
+int ewcl_test_small(void)
+{
+    const char *small = getenv("EWCL_TEST_SMALL");
+    return small != NULL && strcmp(small, "1") == 0;
 }
 
 /* In a child: exit 0 when a usable device exists, 1 when none, 2 when no platform. */

@@ -12,7 +12,9 @@
  * Check's default is 4 s. */
 #define EWCL_TEST_CL_TIMEOUT 120
 
-/* Runs the suite (forking each test) and returns the process exit code: 0 when all pass. */
+/* Runs the suite (forking each test) and returns the process exit code: 0 when all pass.
+ * When $OCLGRIND_LOG names a file (the Oclgrind runs), it is emptied first and must still
+ * be empty at the end: Oclgrind reports races and uninitialised reads there and exits 0. */
 int ewcl_test_run(Suite *suite);
 
 /* For suites that need an OpenCL device: probes for a usable one in a forked child (OpenCL
@@ -20,6 +22,15 @@ int ewcl_test_run(Suite *suite);
  * children). Returns normally when one exists; otherwise exits 77 (skipped), or 1 with a
  * message when EWCL_REQUIRE_DEVICE=1. */
 void ewcl_test_require_device(void);
+
+/* Opens the runtime a kernel test runs on: the selector in $EWCL_TEST_DEVICE (ctest sets
+ * runtime:oclgrind for the Oclgrind runs), else "runtime:pocl". Fails the test on error. */
+struct ewcl_runtime;
+struct ewcl_runtime *ewcl_test_open_runtime(void);
+
+/* True when the suite runs under the Oclgrind simulator ($EWCL_TEST_SMALL=1): tests then
+ * use small shapes only, since simulation is slow. */
+int ewcl_test_small(void);
 
 /* A fresh directory under the build tree's test area (or $TMPDIR); the path is static
  * storage of the harness, valid until the next call. */

@@ -230,6 +230,21 @@ START_TEST(profiles_follow_the_device_and_overrides_win)
     ck_assert_uint_eq(p.gemm_work_m, 8);
     ck_assert_uint_eq(p.gemm_work_n, 32);
     ck_assert_uint_eq(p.vector_width, 16);
+    /* One work-item per work-group (tile as wide as the block): cl/gemm.cl's CPU design. */
+    ck_assert_uint_eq(p.gemm_tile_n, p.gemm_work_n);
+    /* AVX2: float8 vectors, a panel two of them wide, 4-row blocks for 16 registers. */
+    ewcl_device_info avx2 = cpu;
+    avx2.preferred_vector_width_float = 8;
+    ck_assert_int_eq(ewcl_profile_derive(&avx2, NULL, &p, NULL), EWCL_OK);
+    ck_assert_uint_eq(p.vector_width, 8);
+    ck_assert_uint_eq(p.gemm_work_n, 16);
+    ck_assert_uint_eq(p.gemm_tile_n, 16);
+    ck_assert_uint_eq(p.gemm_work_m, 4);
+    /* 16 KiB of local memory: the CPU GEMM's copied slices of B halve to 128 × 32 floats. */
+    ewcl_device_info small_local = cpu;
+    small_local.local_mem_bytes = 16 * 1024;
+    ck_assert_int_eq(ewcl_profile_derive(&small_local, NULL, &p, NULL), EWCL_OK);
+    ck_assert_uint_eq((uint64_t)p.gemm_tile_k * p.gemm_tile_n * sizeof(float), 16 * 1024);
 
     ewcl_device_info nvidia = device_of(EWCL_DEVICE_GPU, EWCL_VENDOR_NVIDIA, 1024);
     ck_assert_int_eq(ewcl_profile_derive(&nvidia, NULL, &p, NULL), EWCL_OK);

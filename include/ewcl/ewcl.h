@@ -5,5 +5,8 @@
 
 #include "ewcl/error.h"
 #include "ewcl/runtime.h"
+#include "ewcl/nn.h"
+#include "ewcl/data.h"
+#include "ewcl/ewc.h"
 
 #endif

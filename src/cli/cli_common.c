@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli_common.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,18 @@ bool cli_runtime_flag(cli_runtime_flags *flags, int option, const char *argument
     case 'v':
     case CLI_FLAG_VERBOSE:
         flags->verbose = true;
+        return true;
+    case CLI_FLAG_GEMM:
+        if (strcmp(argument, "auto") == 0)
+            o->profile.gemm_engine = EWCL_GEMM_AUTO;
+        else if (strcmp(argument, "native") == 0)
+            o->profile.gemm_engine = EWCL_GEMM_NATIVE;
+        else if (strcmp(argument, "clblast") == 0)
+            o->profile.gemm_engine = EWCL_GEMM_CLBLAST;
+        else {
+            cli_error("--gemm '%s' is not auto, native or clblast", argument);
+            flags->bad_value = true;
+        }
         return true;
     default:
         return false;
@@ -137,6 +150,33 @@ int cli_bad_flag(const char *command, char *const argv[], int getopt_result)
     else
         cli_error("%s: unknown flag '%s' (see `ewcl %s --help`)", command, flag, command);
     return CLI_EXIT_USAGE;
+}
+
+bool cli_parse_long(const char *command, const char *flag, const char *text, long min,
+                    long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    const long value = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE || value < min || value > max) {
+        cli_error("%s: %s '%s' is not a whole number in %ld..%ld", command, flag, text, min,
+                  max);
+        return false;
+    }
+    *out = value;
+    return true;
+}
+
+bool cli_flags_done(const char *command, const cli_runtime_flags *flags, int argc,
+                    char *const argv[])
+{
+    if (flags->bad_value)
+        return false;
+    if (optind < argc) {
+        cli_error("%s: unexpected argument '%s'", command, argv[optind]);
+        return false;
+    }
+    return true;
 }
 
 void cli_getopt_reset(void)

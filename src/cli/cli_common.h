@@ -26,6 +26,7 @@ void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 typedef struct cli_runtime_flags {
     ewcl_runtime_options options;
     bool verbose;
+    bool bad_value;
 } cli_runtime_flags;
 
 enum cli_runtime_flag_id {
@@ -33,7 +34,8 @@ enum cli_runtime_flag_id {
     CLI_FLAG_KERNEL_DIR,
     CLI_FLAG_CACHE_DIR,
     CLI_FLAG_NO_CACHE,
-    CLI_FLAG_VERBOSE
+    CLI_FLAG_VERBOSE,
+    CLI_FLAG_GEMM
 };
 
 #define CLI_RUNTIME_LONG_OPTIONS                                      \
@@ -41,7 +43,8 @@ enum cli_runtime_flag_id {
     {"kernel-dir", required_argument, NULL, CLI_FLAG_KERNEL_DIR},     \
     {"cache-dir", required_argument, NULL, CLI_FLAG_CACHE_DIR},       \
     {"no-cache", no_argument, NULL, CLI_FLAG_NO_CACHE},               \
-    {"verbose", no_argument, NULL, CLI_FLAG_VERBOSE}
+    {"verbose", no_argument, NULL, CLI_FLAG_VERBOSE},                 \
+    {"gemm", required_argument, NULL, CLI_FLAG_GEMM}
 
 #define CLI_RUNTIME_FLAGS_HELP                                                                 \
     "  --device SEL       device selector (default: $EWCL_DEVICE, else auto); see `ewcl help`\n" \
@@ -49,12 +52,15 @@ enum cli_runtime_flag_id {
     "  --cache-dir DIR    program binary cache (default: $EWCL_CACHE_DIR, else\n"              \
     "                     $XDG_CACHE_HOME/ewcl, else ~/.cache/ewcl)\n"                           \
     "  --no-cache         do not read or write the program binary cache\n"                     \
+    "  --gemm ENGINE      auto (the device profile's choice, or a timed probe), native\n"      \
+    "                     (ewcl's cl/gemm.cl) or clblast\n"                                   \
     "  -v, --verbose      print build logs and cache events\n"
 
 /* Defaults, then the environment: flags parsed afterwards win. */
 void cli_runtime_flags_init(cli_runtime_flags *flags);
 
-/* Handles one getopt_long result if it is a runtime flag (or -v); false otherwise. */
+/* Handles one getopt_long result if it is a runtime flag (or -v); false otherwise. A bad
+ * value sets flags->bad_value (one line already printed): the caller exits 2. */
 bool cli_runtime_flag(cli_runtime_flags *flags, int option, const char *argument);
 
 /* Opens the runtime the flags ask for. On failure prints one line — and, when no device
@@ -69,6 +75,16 @@ void cli_print_device_table(FILE *out, const ewcl_device_info *list, size_t coun
  * line for the '?' (unknown flag) or ':' (missing value) it returned, and gives
  * CLI_EXIT_USAGE. */
 int cli_bad_flag(const char *command, char *const argv[], int getopt_result);
+
+/* Parses a whole decimal number for `flag` in [min, max]; on failure prints one line
+ * naming the command, flag and text, and returns false. */
+bool cli_parse_long(const char *command, const char *flag, const char *text, long min,
+                    long max, long *out);
+
+/* After the flag loop: false (one line printed) when a runtime flag had a bad value or
+ * positional arguments are left over; the caller then exits with CLI_EXIT_USAGE. */
+bool cli_flags_done(const char *command, const cli_runtime_flags *flags, int argc,
+                    char *const argv[]);
 
 /* Prepares getopt_long for a fresh parse of a subcommand's argv. */
 void cli_getopt_reset(void);

@@ -82,10 +82,8 @@ int cmd_devices(int argc, char **argv)
         } else if (!cli_runtime_flag(&flags, c, optarg))
             return cli_bad_flag("devices", argv, c);
     }
-    if (optind < argc) {
-        cli_error("devices: unexpected argument '%s'", argv[optind]);
+    if (!cli_flags_done("devices", &flags, argc, argv))
         return CLI_EXIT_USAGE;
-    }
 
     ewcl_error err;
     ewcl_device_info *list = NULL;

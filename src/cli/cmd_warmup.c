@@ -43,10 +43,8 @@ int cmd_warmup(int argc, char **argv)
         } else if (!cli_runtime_flag(&flags, c, optarg))
             return cli_bad_flag("warmup", argv, c);
     }
-    if (optind < argc) {
-        cli_error("warmup: unexpected argument '%s'", argv[optind]);
+    if (!cli_flags_done("warmup", &flags, argc, argv))
         return CLI_EXIT_USAGE;
-    }
 
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);

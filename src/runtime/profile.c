@@ -8,11 +8,15 @@
 
 /* CPUs (PoCL, Intel, AMD): measured on PoCL, one work-item computing an 8×32 block of C in
  * vector registers reached OpenBLAS's speed; local-memory tiling with many small
- * work-items did not (see shared/reference/opencl-cpu.md). */
+ * work-items did not (see shared/reference/opencl-cpu.md). cl/gemm.cl's CPU design
+ * (chosen by tile_n == work_n: one work-item per work-group) takes up to tile_m = 256 rows
+ * of a 32-column panel per work-group, copies op(B) for it in slices of tile_k = 256 deep
+ * (32 KiB, an L1 data cache), and walks the rows in 8×32 register blocks: 16 float16
+ * accumulators. */
 static const ewcl_profile cpu_profile = {
     .work_group_size = 64,
     .work_group_multiple = 1,
-    .gemm_tile_m = 8, .gemm_tile_n = 32, .gemm_tile_k = 64,
+    .gemm_tile_m = 256, .gemm_tile_n = 32, .gemm_tile_k = 256,
     .gemm_work_m = 8, .gemm_work_n = 32,
     .vector_width = 16,
     .gemm_engine = EWCL_GEMM_NATIVE,
@@ -54,16 +58,32 @@ static size_t gpu_simd_width(ewcl_hw_vendor vendor)
     }
 }
 
+/* Local memory of cl/gemm.cl's product kernels: the CPU design (tile_n == work_n) copies
+ * a tile_k × tile_n slice of op(B); the GPU design stages tile_k-deep slices of op(A) and
+ * op(B) for its tile_m × tile_n tile. */
+static uint64_t gemm_local_bytes(const ewcl_profile *p)
+{
+    const uint64_t rows = p->gemm_tile_n == p->gemm_work_n ? 0 : p->gemm_tile_m;
+    return (rows + p->gemm_tile_n) * p->gemm_tile_k * sizeof(float);
+}
+
 static void derive(const ewcl_device_info *device, ewcl_profile *out)
 {
     switch (device->type) {
-    case EWCL_DEVICE_CPU:
+    case EWCL_DEVICE_CPU: {
         *out = cpu_profile;
-        /* A CPU without 512-bit vectors still runs 16-wide code, just in two halves; a
-         * narrower preferred width (e.g. 8 on AVX2) is kept as the hint it is. */
-        if (device->preferred_vector_width_float >= 4 && device->preferred_vector_width_float < 16)
-            out->vector_width = device->preferred_vector_width_float;
+        /* A narrower preferred width (8 on AVX2, 4 on SSE or NEON) means vectors of that
+         * width: the GEMM panel is two of them wide, and the register block 4 rows tall,
+         * so that its 8 accumulators, two vectors of B and a broadcast of A fit in the 16
+         * vector registers of AVX2 and SSE. */
+        const uint32_t preferred = device->preferred_vector_width_float;
+        if (preferred >= 4 && preferred < 16) {
+            out->vector_width = preferred;
+            out->gemm_work_n = out->gemm_tile_n = 2 * out->vector_width;
+            out->gemm_work_m = 4;
+        }
         break;
+    }
     case EWCL_DEVICE_GPU:
         *out = gpu_profile;
         out->work_group_multiple = gpu_simd_width(device->hw_vendor);
@@ -74,6 +94,11 @@ static void derive(const ewcl_device_info *device, ewcl_profile *out)
     }
     if (device->max_work_group_size > 0 && out->work_group_size > device->max_work_group_size)
         out->work_group_size = device->max_work_group_size;
+    /* Halve the GEMM's K slices until its local memory fits the device (Intel's CPU
+     * runtime, for one, offers 32 KiB). */
+    while (device->local_mem_bytes > 0 && out->gemm_tile_k > 8 &&
+           gemm_local_bytes(out) > device->local_mem_bytes)
+        out->gemm_tile_k /= 2;
     /* Shrink GPU-style tiles until their work-group fits the device. */
     while (out->gemm_tile_m > out->gemm_work_m && device->max_work_group_size > 0 &&
            (size_t)(out->gemm_tile_m / out->gemm_work_m) * (out->gemm_tile_n / out->gemm_work_n) >

@@ -254,6 +254,35 @@ ewcl_status ewcl_runtime_warmup(ewcl_runtime *rt)
     return EWCL_OK;
 }
 
+ewcl_status ewcl_runtime_kernel(ewcl_runtime *rt, const char *program_name,
+                                const char *kernel_name, cl_kernel *out)
+{
+    for (size_t i = 0; i < rt->kernel_count; i++) {
+        const ewcl_kernel_slot *slot = &rt->kernels[i];
+        if (strcmp(slot->kernel_name, kernel_name) == 0 &&
+            strcmp(slot->program_name, program_name) == 0) {
+            *out = slot->kernel;
+            return EWCL_OK;
+        }
+    }
+    if (rt->kernel_count == rt->kernel_capacity) {
+        const size_t capacity = rt->kernel_capacity ? 2 * rt->kernel_capacity : 32;
+        ewcl_kernel_slot *grown = realloc(rt->kernels, capacity * sizeof *grown);
+        if (grown == NULL)
+            return EWCL_FAIL(&rt->error, EWCL_ERR_OUT_OF_MEMORY, "out of memory for kernels");
+        rt->kernels = grown;
+        rt->kernel_capacity = capacity;
+    }
+    cl_kernel kernel = NULL;
+    ewcl_status status = ewcl_runtime_create_kernel(rt, program_name, kernel_name, &kernel);
+    if (status != EWCL_OK)
+        return status;
+    rt->kernels[rt->kernel_count++] =
+        (ewcl_kernel_slot){program_name, kernel_name, kernel};
+    *out = kernel;
+    return EWCL_OK;
+}
+
 ewcl_status ewcl_runtime_create_kernel(ewcl_runtime *rt, const char *program_name,
                                        const char *kernel_name, cl_kernel *out)
 {

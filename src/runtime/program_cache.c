@@ -183,8 +183,11 @@ static ewcl_status make_dirs(const char *dir, ewcl_error *err)
     return EWCL_OK;
 }
 
-ewcl_status ewcl_program_cache_write(const char *dir, const char *path, uint64_t key,
-                                     const unsigned char *binary, size_t size, ewcl_error *err)
+/* Writes the parts, in order, to a temporary file beside `path`, then renames it over
+ * `path`: readers only ever see a complete file. */
+static ewcl_status write_parts_atomically(const char *dir, const char *path,
+                                          const void *const parts[], const size_t sizes[],
+                                          int count, ewcl_error *err)
 {
     ewcl_status status = make_dirs(dir, err);
     if (status != EWCL_OK)
@@ -192,25 +195,40 @@ ewcl_status ewcl_program_cache_write(const char *dir, const char *path, uint64_t
     char temp[EWCL_PATH_MAX + 32];
     if ((size_t)snprintf(temp, sizeof temp, "%s.tmp%ld", path, (long)getpid()) >= sizeof temp)
         return EWCL_FAIL(err, EWCL_ERR_IO, "cache path too long: %s", path);
+    FILE *f = fopen(temp, "wb");
+    if (f == NULL)
+        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write cache file %s: %s", temp,
+                         strerror(errno));
+    bool ok = true;
+    for (int i = 0; i < count && ok; i++)
+        ok = fwrite(parts[i], 1, sizes[i], f) == sizes[i];
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(temp, path) != 0) {
+        const int saved = errno;
+        remove(temp);
+        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write cache file %s: %s", path,
+                         strerror(saved));
+    }
+    return EWCL_OK;
+}
+
+ewcl_status ewcl_cache_write_file(const char *dir, const char *path, const void *bytes,
+                                  size_t size, ewcl_error *err)
+{
+    const void *const parts[1] = {bytes};
+    const size_t sizes[1] = {size};
+    return write_parts_atomically(dir, path, parts, sizes, 1, err);
+}
+
+ewcl_status ewcl_program_cache_write(const char *dir, const char *path, uint64_t key,
+                                     const unsigned char *binary, size_t size, ewcl_error *err)
+{
     unsigned char header[header_size];
     memcpy(header, entry_magic, sizeof entry_magic);
     put_u64(header + 8, key);
     put_u64(header + 16, size);
     put_u32(header + 24, crc_of(binary, size));
-
-    FILE *f = fopen(temp, "wb");
-    if (f == NULL)
-        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write cache entry %s: %s", temp,
-                         strerror(errno));
-    bool ok = fwrite(header, 1, sizeof header, f) == sizeof header &&
-              fwrite(binary, 1, size, f) == size;
-    ok = fclose(f) == 0 && ok;
-    /* Readers only ever see a complete entry: the rename replaces the name in one step. */
-    if (!ok || rename(temp, path) != 0) {
-        const int saved = errno;
-        remove(temp);
-        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write cache entry %s: %s", path,
-                         strerror(saved));
-    }
-    return EWCL_OK;
+    const void *const parts[2] = {header, binary};
+    const size_t sizes[2] = {sizeof header, size};
+    return write_parts_atomically(dir, path, parts, sizes, 2, err);
 }

@@ -31,7 +31,12 @@ ewcl_cache_lookup ewcl_program_cache_read(const char *path, uint64_t key,
                                           unsigned char **out_binary, size_t *out_size,
                                           char *why, size_t why_size);
 
-/* Creates `dir` (and its parents) if needed, then writes the entry atomically. */
+/* Creates `dir` (and its parents) if needed, then writes `size` bytes to `path` (inside
+ * `dir`) atomically: a temporary file, then rename. Other small cache files use it too. */
+ewcl_status ewcl_cache_write_file(const char *dir, const char *path, const void *bytes,
+                                  size_t size, ewcl_error *err);
+
+/* Writes a program entry (header + binary) with ewcl_cache_write_file's guarantees. */
 ewcl_status ewcl_program_cache_write(const char *dir, const char *path, uint64_t key,
                                      const unsigned char *binary, size_t size, ewcl_error *err);
 

@@ -48,6 +48,7 @@ static ewcl_status runtime_configure(ewcl_runtime *rt, ewcl_error *err)
                                              err);
     if (status != EWCL_OK)
         return status;
+    rt->gemm_choice = rt->profile.gemm_engine;
     char profile_options[1024];
     ewcl_profile_build_options(&rt->profile, profile_options, sizeof profile_options);
     /* Never -cl-fast-relaxed-math by default: results must agree across devices. */
@@ -191,6 +192,9 @@ void ewcl_runtime_destroy(ewcl_runtime *rt)
 {
     if (rt == NULL)
         return;
+    for (size_t i = 0; i < rt->kernel_count; i++)
+        clReleaseKernel(rt->kernels[i].kernel);
+    free(rt->kernels);
     for (size_t i = 0; rt->programs != NULL && i < ewcl_program_count(); i++)
         if (rt->programs[i].program != NULL)
             clReleaseProgram(rt->programs[i].program);

@@ -8,6 +8,13 @@ typedef struct ewcl_program_slot {
     cl_program program; /* NULL until built */
 } ewcl_program_slot;
 
+/* A kernel object the runtime made once and hands out on every launch. */
+typedef struct ewcl_kernel_slot {
+    const char *program_name; /* string constants of the ops layer, compared by content */
+    const char *kernel_name;
+    cl_kernel kernel;
+} ewcl_kernel_slot;
+
 struct ewcl_runtime {
     ewcl_runtime_options options;
     ewcl_device_info device;
@@ -20,6 +27,9 @@ struct ewcl_runtime {
     bool cache_enabled;       /* false when no cache dir, or it proved unwritable */
     ewcl_program_stats stats;
     ewcl_program_slot *programs; /* ewcl_program_count() entries */
+    ewcl_kernel_slot *kernels;
+    size_t kernel_count, kernel_capacity;
+    ewcl_gemm_engine gemm_choice; /* the profile's, or the probe's once it ran (src/ops/) */
     ewcl_error error;
 };
 
@@ -29,6 +39,12 @@ void ewcl_runtime_log(const ewcl_runtime *runtime, ewcl_log_level level, const c
 
 /* The program `index` (0 ≤ index < ewcl_program_count()), built or loaded on first use. */
 ewcl_status ewcl_runtime_program(ewcl_runtime *runtime, size_t index, cl_program *out);
+
+/* The runtime's own kernel object for `kernel_name` in `program_name`, created on first
+ * use and released with the runtime: launches never create kernels. Both names must be
+ * string constants (the runtime keeps the pointers). Not for concurrent use. */
+ewcl_status ewcl_runtime_kernel(ewcl_runtime *runtime, const char *program_name,
+                                const char *kernel_name, cl_kernel *out);
 
 /* Fills a device record from an OpenCL device (shared by enumeration and adoption). */
 ewcl_status ewcl_device_query(cl_platform_id platform, cl_device_id device,
