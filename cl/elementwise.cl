@@ -166,3 +166,13 @@ __kernel void ewcl_sgd_update(__global float *theta, __global const float *grad,
     const float t = theta[i];
     theta[i] = t - lr * (grad[i] + weight_decay * t);
 }
+
+/* x[offset + i] = 0 for i < n, 32-bit words. Used instead of clEnqueueFillBuffer, which
+ * Oclgrind 21.10 does not count as initialising memory (its every later read would be
+ * reported). */
+__kernel void ewcl_zero_words(__global uint *x, const uint offset, const uint n)
+{
+    const uint i = get_global_id(0);
+    if (i < n)
+        x[offset + i] = 0u;
+}

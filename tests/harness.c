@@ -67,10 +67,17 @@ int ewcl_test_run(Suite *suite)
     return failed == 0 && clean ? 0 : 1;
 }
 
-struct ewcl_runtime *ewcl_test_open_runtime(void)
+ewcl_runtime *ewcl_test_open_runtime(void)
+{
+    return ewcl_test_open_runtime_logged(NULL, NULL);
+}
+
+ewcl_runtime *ewcl_test_open_runtime_logged(ewcl_log_fn log, void *user)
 {
     ewcl_runtime_options o;
     ewcl_runtime_options_default(&o);
+    o.log = log;
+    o.log_user = user;
     const char *device = getenv("EWCL_TEST_DEVICE");
     snprintf(o.device, sizeof o.device, "%s",
              device != NULL && device[0] != '\0' ? device : "runtime:pocl");

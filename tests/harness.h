@@ -5,6 +5,8 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "ewcl/runtime.h"
+
 /* Exit code ctest reads as "skipped" (SKIP_RETURN_CODE). */
 #define EWCL_TEST_SKIP 77
 
@@ -25,8 +27,9 @@ void ewcl_test_require_device(void);
 
 /* Opens the runtime a kernel test runs on: the selector in $EWCL_TEST_DEVICE (ctest sets
  * runtime:oclgrind for the Oclgrind runs), else "runtime:pocl". Fails the test on error. */
-struct ewcl_runtime;
-struct ewcl_runtime *ewcl_test_open_runtime(void);
+ewcl_runtime *ewcl_test_open_runtime(void);
+/* The same, with the library's messages going to `log` (see ewcl_runtime_options). */
+ewcl_runtime *ewcl_test_open_runtime_logged(ewcl_log_fn log, void *user);
 
 /* True when the suite runs under the Oclgrind simulator ($EWCL_TEST_SMALL=1): tests then
  * use small shapes only, since simulation is slow. */

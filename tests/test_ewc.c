@@ -58,16 +58,7 @@ static void count_warnings(void *user, ewcl_log_level level, const char *message
 static fixture open_fixture(ewcl_ewc_config config, bool compat)
 {
     fixture f;
-    ewcl_runtime_options o;
-    ewcl_runtime_options_default(&o);
-    const char *device = getenv("EWCL_TEST_DEVICE");
-    snprintf(o.device, sizeof o.device, "%s", device != NULL ? device : "runtime:pocl");
-    o.log = count_warnings;
-    f.rt = ewcl_test_open_runtime();
-    /* The same device again with our log, so warnings can be counted. */
-    ewcl_runtime_destroy(f.rt);
-    ewcl_error err;
-    ck_assert_msg(ewcl_runtime_create(&o, &f.rt, &err) == EWCL_OK, "%s", err.message);
+    f.rt = ewcl_test_open_runtime_logged(count_warnings, NULL);
     ewcl_mlp_config c;
     ewcl_mlp_config_default(&c);
     c.input_size = IN;
@@ -212,7 +203,7 @@ START_TEST(fisher_sample_is_seeded_and_unbiased)
     task_data task;
     make_task(&task, 3);
     ref_fisher(&f.ref, params, task.x, task.labels, SAMPLES, REF_FISHER_ALL, all);
-    const int seeds = ewcl_test_small() ? 8 : 64;
+    const int seeds = ewcl_test_small() ? 6 : 64;
     for (int s = 0; s < seeds; s++) {
         double *one = sampled_fisher(100 + (uint64_t)s);
         for (size_t i = 0; i < f.n; i++)

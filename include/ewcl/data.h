@@ -11,8 +11,9 @@
  *   ewcl_dataset_options o;
  *   ewcl_dataset_options_default(&o);                       // 28×28 padded to 32×32
  *   o.mean = mean; o.std = std;
- *   ewcl_dataset *train = NULL;
+ *   ewcl_dataset *train = NULL, *test = NULL;
  *   ewcl_dataset_create(rt, &data.train, &o, &train);       // bytes on the device
+ *   ewcl_dataset_create(rt, &data.test, &o, &test);         // normalised like the training set
  *   ewcl_idx_data_free(&data);                              // the host copy is no longer needed
  *   // per task: ewcl_task_permutation(&gen, task, perm, ewcl_dataset_input_size(train), &err),
  *   // uploaded once (ewcl_permutation_upload); per batch: ewcl_dataset_gather (ewcl_cl.h).
@@ -89,10 +90,10 @@ EWCL_API ewcl_status ewcl_data_dir_resolve(const char *flag, const char *env, ch
                                            size_t size, ewcl_error *err);
 
 /* Writes a learnable synthetic set in MNIST's format into the existing directory `dir`:
- * the four standard files (with ".gz" and gzip'd when `gzip`). Each class is a bright blob
- * at its own place on a ring around the centre plus a faint stripe of its own, jittered by
- * up to a pixel and overlaid with noise; labels and noise come from `seed`, so a seed gives
- * the same bytes every time. 1 ≤ classes ≤ 256, counts and sizes ≥ 1, payloads within
+ * the four standard files (with ".gz" and gzip'd when `gzip`). Each class is a bright disc
+ * at its own place on a ring around the centre plus a faint line through the centre at its
+ * own angle; every image shifts it by up to a pixel, dims it and adds noise. Labels and
+ * noise come from `seed`: a seed gives the same bytes every time. 1 ≤ classes ≤ 256, counts and sizes ≥ 1, payloads within
  * EWCL_IDX_MAX_BYTES (else EWCL_ERR_INVALID_ARGUMENT); EWCL_ERR_IO names a file that could
  * not be written. */
 EWCL_API ewcl_status ewcl_idx_write_synthetic(const char *dir, size_t train_count,
@@ -119,7 +120,7 @@ struct ewcl_task_generator {
  * inputs, from (seed, task) alone — the same on every run and every device. */
 EWCL_API void ewcl_task_generator_permuted(ewcl_task_generator *out, uint64_t seed);
 
-/* Calls generator->make_permutation after checking the arguments (size 1 … 2^32). */
+/* Calls generator->make_permutation after checking the arguments (size 1 … 2^32 − 1). */
 EWCL_API ewcl_status ewcl_task_permutation(const ewcl_task_generator *generator, size_t task,
                                            uint32_t *perm, size_t size, ewcl_error *err);
 
@@ -127,21 +128,22 @@ EWCL_API ewcl_status ewcl_task_permutation(const ewcl_task_generator *generator,
  * A set's images stay on the device as bytes with their labels; batches are gathered there
  * (ewcl_dataset_gather in ewcl_cl.h), so the only copy per batch is its list of indices. */
 
+/* How pixels become inputs. Precisely, an input is fma(pixel, scale, shift) with
+ * scale = 1/(255·std) and shift = −mean/std rounded to float: fma rounds once, so every
+ * device gives the same bits, within three float roundings of (pixel/255 − mean)/std; a
+ * padded pixel is exactly shift. */
 typedef struct ewcl_dataset_options {
     size_t pad;  /* pixels of value 0 added on each side: 2 (default) makes 28×28 32×32 */
     double mean; /* inputs are (pixel/255 − mean)/std; defaults 0 and 1: pixels in [0, 1] */
     double std;
 } ewcl_dataset_options;
-/* Exactly, an input is fma(pixel, scale, shift) with scale = 1/(255·std) and
- * shift = −mean/std each rounded to float: one rounding, so the same bits on every device,
- * within 4 float roundings of the exact value; a padded pixel is exactly shift. */
 
 EWCL_API void ewcl_dataset_options_default(ewcl_dataset_options *options);
 
 typedef struct ewcl_dataset ewcl_dataset;
 
-/* Copies the set's images and labels to the runtime's device (the set may be freed
- * afterwards). pad ≤ 64, std > 0 and finite, else EWCL_ERR_INVALID_ARGUMENT; errors go to
+/* Copies the set's images and labels to the runtime's device, count·(rows·cols + 1) +
+ * count bytes (the set may be freed afterwards). pad ≤ 64, std > 0 and finite, else EWCL_ERR_INVALID_ARGUMENT; errors go to
  * the runtime's record. */
 EWCL_API ewcl_status ewcl_dataset_create(ewcl_runtime *runtime, const ewcl_idx_set *set,
                                          const ewcl_dataset_options *options,

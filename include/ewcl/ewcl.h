@@ -8,5 +8,6 @@
 #include "ewcl/nn.h"
 #include "ewcl/data.h"
 #include "ewcl/ewc.h"
+#include "ewcl/train.h"
 
 #endif

@@ -82,13 +82,14 @@ EWCL_API cl_mem ewcl_mlp_cl_inputs(const ewcl_mlp *mlp);
 EWCL_API cl_mem ewcl_mlp_cl_labels(const ewcl_mlp *mlp);
 
 /* Batches from a dataset on the device (ewcl/data.h). ewcl_dataset_gather writes `batch`
- * inputs — row i, input p is the normalised (padded) pixel permutation[p] of image
- * indices[i], NULL permutation = identity — into `inputs` (batch × input_size floats from
- * offset 0) and their labels into `labels` (batch cl_ints from offset 0; NULL = none), e.g.
- * ewcl_mlp_cl_inputs and ewcl_mlp_cl_labels. Only enqueues (two kernels): the index list is
- * the one copy from the host, and `indices` may be reused as soon as the call returns. An index
- * ≥ ewcl_dataset_count is EWCL_ERR_INVALID_ARGUMENT before anything is enqueued; errors go
- * to the runtime's record.
+ * inputs into `inputs` (batch × input_size floats from offset 0): input p of row i is the
+ * normalised, padded pixel permutation[p] of image indices[i]. `permutation` holds
+ * input_size cl_uints below input_size (a larger value reads as padding); NULL is the
+ * identity. The labels go to `labels` (batch cl_ints from offset 0; NULL: none). Both
+ * outputs may be the model's own buffers, ewcl_mlp_cl_inputs and ewcl_mlp_cl_labels. Only
+ * enqueues (two kernels); the index list is the one copy from the host, and `indices` may
+ * be reused as soon as the call returns. An index ≥ ewcl_dataset_count is
+ * EWCL_ERR_INVALID_ARGUMENT before anything is enqueued; errors go to the runtime's record.
  *
  *   cl_mem perm = NULL;
  *   ewcl_task_permutation(&gen, task, host_perm, ewcl_dataset_input_size(ds), &err);

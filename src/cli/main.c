@@ -14,6 +14,7 @@ static const char usage[] =
     "  devices   list every OpenCL platform and device, and which one would be used\n"
     "  warmup    build every kernel program on the selected device (fills the cache)\n"
     "  bench     measure speed: `ewcl bench startup`\n"
+    "  train     continual learning on permuted (Fashion-)MNIST, plain SGD or EWC\n"
     "  help      this text\n"
     "\n"
     "`ewcl <command> --help` lists a command's flags. `ewcl --version` prints the version.\n"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         {"devices", cmd_devices},
         {"warmup", cmd_warmup},
         {"bench", cmd_bench},
+        {"train", cmd_train},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(command, commands[i].name) == 0)

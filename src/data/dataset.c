@@ -53,13 +53,10 @@ static ewcl_status check_args(ewcl_runtime *rt, const ewcl_idx_set *set,
     return EWCL_OK;
 }
 
-/* Images per host-side copy while uploading: about a megabyte at a time. */
-#define UPLOAD_BYTES ((size_t)1 << 20)
-
 /* The images `stride` bytes apart, each followed by a 0 byte that padding reads (see
- * cl/data.cl), copied through a small host buffer laid out the same way: a rectangular
- * write plus a fill would do it in place, but Oclgrind then sees the bytes as
- * uninitialised. */
+ * cl/data.cl), laid out in the buffer mapped for writing: no second copy of the set on the
+ * host, and one write of the whole buffer, which tools that track initialised memory
+ * (Oclgrind) need. */
 static ewcl_status upload_images(ewcl_runtime *rt, const ewcl_idx_set *set, size_t stride,
                                  cl_mem *out)
 {
@@ -69,21 +66,24 @@ static ewcl_status upload_images(ewcl_runtime *rt, const ewcl_idx_set *set, size
                          "dataset: %zu bytes of images exceed the largest allocation of '%s' "
                          "(%llu)",
                          bytes, rt->device.name, (unsigned long long)rt->device.max_alloc_bytes);
-    const size_t per_copy = UPLOAD_BYTES / stride > 0 ? UPLOAD_BYTES / stride : 1;
-    uint8_t *staging = calloc(per_copy, stride);
-    if (staging == NULL)
-        return EWCL_FAIL(&rt->error, EWCL_ERR_OUT_OF_MEMORY, "dataset: upload buffer");
     ewcl_status status = ewcl_buffer_create(rt, bytes, out);
-    for (size_t first = 0; status == EWCL_OK && first < set->count; first += per_copy) {
-        const size_t n = set->count - first < per_copy ? set->count - first : per_copy;
-        for (size_t i = 0; i < n; i++)
-            memcpy(staging + i * stride, set->images + (first + i) * pixels, pixels);
-        /* Blocking: the staging buffer is refilled next, and the caller may free the set as
-         * soon as creation returns. */
-        status = ewcl_buffer_write(rt, *out, first * stride, n * stride, staging, true);
+    if (status != EWCL_OK)
+        return status;
+    cl_int rc = CL_SUCCESS;
+    uint8_t *mapped = clEnqueueMapBuffer(rt->queue, *out, CL_TRUE, CL_MAP_WRITE_INVALIDATE_REGION,
+                                         0, bytes, 0, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS)
+        return EWCL_FAIL_CL(&rt->error, rc, "dataset: mapping %zu bytes of images", bytes);
+    for (size_t i = 0; i < set->count; i++) {
+        memcpy(mapped + i * stride, set->images + i * pixels, pixels);
+        mapped[i * stride + pixels] = 0;
     }
-    free(staging);
-    return status;
+    /* The set is copied already: the caller may free it as soon as creation returns. */
+    rc = clEnqueueUnmapMemObject(rt->queue, *out, mapped, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return EWCL_FAIL_CL(&rt->error, rc, "dataset: writing %zu images to the device",
+                            set->count);
+    return EWCL_OK;
 }
 
 /* Only kernels write the offsets, but Oclgrind tracks which device bytes are defined by

@@ -101,7 +101,8 @@ static ewcl_status launch_prepare(ewcl_dataset *ds, cl_mem permutation, size_t b
     rc |= EWCL_ARG(kernel, 8, n);
     rc |= EWCL_ARG(kernel, 9, labels);
     const ewcl_status args = ewcl_launch_check_args(rt, rc, name);
-    return args == EWCL_OK ? ewcl_launch_1d(rt, kernel, name, ds->input_size > batch ? ds->input_size : batch) : args;
+    const size_t items = ds->input_size > batch ? ds->input_size : batch;
+    return args == EWCL_OK ? ewcl_launch_1d(rt, kernel, name, items) : args;
 }
 
 static ewcl_status launch_batch(ewcl_dataset *ds, size_t batch, cl_mem inputs)

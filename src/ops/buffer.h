@@ -17,7 +17,7 @@ ewcl_status ewcl_buffer_write(ewcl_runtime *rt, cl_mem buffer, size_t offset_byt
 /* Copies device → host and waits. */
 ewcl_status ewcl_buffer_read(ewcl_runtime *rt, cl_mem buffer, size_t offset_bytes,
                              size_t bytes, void *host);
-/* Sets `bytes` bytes at `offset_bytes` to zero. */
+/* Sets `bytes` bytes at `offset_bytes` to zero (both multiples of 4), with a kernel. */
 ewcl_status ewcl_buffer_zero(ewcl_runtime *rt, cl_mem buffer, size_t offset_bytes,
                              size_t bytes);
 /* Copies between device buffers. */

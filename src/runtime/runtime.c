@@ -192,6 +192,10 @@ void ewcl_runtime_destroy(ewcl_runtime *rt)
 {
     if (rt == NULL)
         return;
+    /* Work still queued would hold its kernels, buffers and context past the release, and
+     * an adopted context's reference count would not be back where the caller left it. */
+    if (rt->queue != NULL)
+        clFinish(rt->queue);
     for (size_t i = 0; i < rt->kernel_count; i++)
         clReleaseKernel(rt->kernels[i].kernel);
     free(rt->kernels);

@@ -1,0 +1,529 @@
+/* `ewcl train`: pytorch-ewc's experiment — every one of its flags, with its defaults — on
+ * any OpenCL device: the progress on the console, then the accuracy matrix, average
+ * accuracy, backward transfer, forgetting and where the time went. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_common.h"
+#include "commands.h"
+
+/* In parts: ISO C caps a string literal at 4095 characters. */
+static const char *const train_help[] = {
+    "usage: ewcl train [flags]\n"
+    "\n"
+    "Trains an MLP on a sequence of permuted (Fashion-)MNIST tasks — each task applies its\n"
+    "own fixed random permutation to the padded pixels (28x28 -> 32x32) — with plain SGD or\n"
+    "with Elastic Weight Consolidation (--consolidate): after every task but the last, the\n"
+    "diagonal Fisher F of that task is estimated and later training adds the penalty\n"
+    "    (lambda/2) * sum_i F_i * (theta_i - theta*_i)^2      (note the 1/2)\n"
+    "At the end it prints the accuracy matrix R[i][j] (after task i, on the full test set of\n"
+    "task j), the average accuracy, backward transfer\n"
+    "    BWT = 1/(T-1) * sum_{j<T} (R[T][j] - R[j][j])        (normaliser T-1)\n"
+    "and forgetting (mean over old tasks of their best accuracy minus their final one).\n"
+    "\n",
+    "pytorch-ewc's flags (same names, same defaults):\n"
+    "  --hidden-size N                  units per hidden layer (400)\n"
+    "  --hidden-layer-num N             hidden->hidden layers after the first (2)\n"
+    "  --hidden-dropout-prob P          dropout after each hidden layer (0.5)\n"
+    "  --input-dropout-prob P           dropout on the input pixels (0.2)\n"
+    "  --task-number N                  tasks (8)\n"
+    "  --epochs-per-task N              epochs per task (3)\n"
+    "  --lamda X, --lambda X            EWC strength lambda of the penalty above (40)\n"
+    "  --lr X                           SGD learning rate (0.1)\n"
+    "  --weight-decay X                 L2 weight decay (0)\n"
+    "  --batch-size N                   training batch (128; an epoch's last batch may be\n"
+    "                                   smaller)\n"
+    "  --test-size N                    test images per task at each periodic evaluation\n"
+    "                                   (1024, at most the test set; every task's end is\n"
+    "                                   evaluated on the full test sets)\n"
+    "  --fisher-estimation-sample-size N  training images the Fisher is estimated from\n"
+    "                                   (1024, at most the training set)\n"
+    "  --random-seed N                  seeds everything: weights, dropout, permutations,\n"
+    "                                   shuffles, subsets (0); same seed, same device: the\n"
+    "                                   same run\n"
+    "  --no-gpus                        run on a CPU device (= --device cpu)\n"
+    "  --eval-log-interval N            iterations (batches) between evaluations (250)\n"
+    "  --loss-log-interval N            iterations between loss reports (250)\n"
+    "  --consolidate                    EWC on (off: the plain-SGD baseline)\n"
+    "\n",
+    "ewcl's own:\n"
+    "  --data-dir DIR                   MNIST-format IDX files (default: $EWCL_DATA_DIR,\n"
+    "                                   else " EWCL_DATA_DIR_DEFAULT ")\n"
+    "  --ewc-mode MODE                  separate (the paper: one penalty per past task,\n"
+    "                                   default), online (F <- gamma*F + F_t, theta* <- theta)\n"
+    "                                   or overwrite (only the latest task: pytorch-ewc)\n"
+    "  --gamma X                        online mode's decay in [0, 1] (1)\n"
+    "  --fisher-labels L                true (the data's labels, the empirical Fisher,\n"
+    "                                   default), sample (drawn from the model, the paper),\n"
+    "                                   pred (argmax) or all (exact expectation)\n"
+    "  --fisher-dropout                 estimate the Fisher with dropout on (default off)\n"
+    "  --penalty-step S                 explicit (default; unstable once\n"
+    "                                   lr*lambda*max(F) >= 2) or implicit (exact proximal\n"
+    "                                   step, stable for any lambda)\n"
+    "  --pytorch-ewc-compat             reproduce pytorch-ewc: shared hidden weights, its\n"
+    "                                   dropout placement, overwrite mode, Fisher with\n"
+    "                                   dropout on (explicit --ewc-mode, --fisher-labels\n"
+    "                                   still apply)\n"
+    "  --quiet                          print only the summary\n"
+    "\n"
+    "Inputs are normalised by the training set's own pixel mean and std. On a terminal the\n"
+    "progress is one live line; otherwise one line per loss report and evaluation.\n"
+    "\n",
+    CLI_RUNTIME_FLAGS_HELP,
+};
+
+/* MNIST and Fashion-MNIST: ten classes. */
+#define TRAIN_CLASSES 10
+
+enum train_flag_id {
+    FLAG_HIDDEN_SIZE = 2000,
+    FLAG_HIDDEN_LAYER_NUM,
+    FLAG_HIDDEN_DROPOUT,
+    FLAG_INPUT_DROPOUT,
+    FLAG_TASK_NUMBER,
+    FLAG_EPOCHS,
+    FLAG_LAMBDA,
+    FLAG_LR,
+    FLAG_WEIGHT_DECAY,
+    FLAG_BATCH_SIZE,
+    FLAG_TEST_SIZE,
+    FLAG_FISHER_SIZE,
+    FLAG_SEED,
+    FLAG_NO_GPUS,
+    FLAG_EVAL_INTERVAL,
+    FLAG_LOSS_INTERVAL,
+    FLAG_CONSOLIDATE,
+    FLAG_DATA_DIR,
+    FLAG_EWC_MODE,
+    FLAG_GAMMA,
+    FLAG_FISHER_LABELS,
+    FLAG_FISHER_DROPOUT,
+    FLAG_PENALTY_STEP,
+    FLAG_COMPAT,
+    FLAG_QUIET
+};
+
+static const struct option train_options[] = {
+    {"hidden-size", required_argument, NULL, FLAG_HIDDEN_SIZE},
+    {"hidden-layer-num", required_argument, NULL, FLAG_HIDDEN_LAYER_NUM},
+    {"hidden-dropout-prob", required_argument, NULL, FLAG_HIDDEN_DROPOUT},
+    {"input-dropout-prob", required_argument, NULL, FLAG_INPUT_DROPOUT},
+    {"task-number", required_argument, NULL, FLAG_TASK_NUMBER},
+    {"epochs-per-task", required_argument, NULL, FLAG_EPOCHS},
+    {"lamda", required_argument, NULL, FLAG_LAMBDA},
+    {"lambda", required_argument, NULL, FLAG_LAMBDA},
+    {"lr", required_argument, NULL, FLAG_LR},
+    {"weight-decay", required_argument, NULL, FLAG_WEIGHT_DECAY},
+    {"batch-size", required_argument, NULL, FLAG_BATCH_SIZE},
+    {"test-size", required_argument, NULL, FLAG_TEST_SIZE},
+    {"fisher-estimation-sample-size", required_argument, NULL, FLAG_FISHER_SIZE},
+    {"random-seed", required_argument, NULL, FLAG_SEED},
+    {"no-gpus", no_argument, NULL, FLAG_NO_GPUS},
+    {"eval-log-interval", required_argument, NULL, FLAG_EVAL_INTERVAL},
+    {"loss-log-interval", required_argument, NULL, FLAG_LOSS_INTERVAL},
+    {"consolidate", no_argument, NULL, FLAG_CONSOLIDATE},
+    {"data-dir", required_argument, NULL, FLAG_DATA_DIR},
+    {"ewc-mode", required_argument, NULL, FLAG_EWC_MODE},
+    {"gamma", required_argument, NULL, FLAG_GAMMA},
+    {"fisher-labels", required_argument, NULL, FLAG_FISHER_LABELS},
+    {"fisher-dropout", no_argument, NULL, FLAG_FISHER_DROPOUT},
+    {"penalty-step", required_argument, NULL, FLAG_PENALTY_STEP},
+    {"pytorch-ewc-compat", no_argument, NULL, FLAG_COMPAT},
+    {"quiet", no_argument, NULL, FLAG_QUIET},
+    {"help", no_argument, NULL, 'h'},
+    CLI_RUNTIME_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+/* What the command line asked for. */
+typedef struct train_request {
+    ewcl_train_config config;
+    char data_dir[EWCL_PATH_MAX];
+    bool quiet, compat;
+    bool mode_given, labels_given; /* kept when --pytorch-ewc-compat applies its preset */
+} train_request;
+
+/* ---- Flag values --------------------------------------------------------------------- */
+
+/* A finite number in [min, max] (or (min, max] when `open_min`); one line naming the flag
+ * otherwise. */
+static bool parse_real(const char *flag, const char *text, double min, double max,
+                       bool open_min, float *out)
+{
+    char *end = NULL;
+    errno = 0;
+    const double value = strtod(text, &end);
+    const bool above_min = open_min ? value > min : value >= min;
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(value) || !above_min ||
+        value > max) {
+        cli_error("train: %s '%s' is not a number in %c%g, %g]", flag, text,
+                  open_min ? '(' : '[', min, max);
+        return false;
+    }
+    *out = (float)value;
+    return true;
+}
+
+/* A dropout probability: [0, 1). */
+static bool parse_probability(const char *flag, const char *text, float *out)
+{
+    char *end = NULL;
+    const double value = strtod(text, &end);
+    if (end == text || *end != '\0' || !(value >= 0.0 && value < 1.0)) {
+        cli_error("train: %s '%s' is not a probability in [0, 1)", flag, text);
+        return false;
+    }
+    *out = (float)value;
+    return true;
+}
+
+static bool parse_count(const char *flag, const char *text, long min, long max, size_t *out)
+{
+    long value = 0;
+    if (!cli_parse_long("train", flag, text, min, max, &value))
+        return false;
+    *out = (size_t)value;
+    return true;
+}
+
+/* One of `names` (in enum order). */
+static bool parse_choice(const char *flag, const char *text, const char *const *names,
+                         size_t count, const char *listing, int *out)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = (int)i;
+            return true;
+        }
+    cli_error("train: %s '%s' is not %s", flag, text, listing);
+    return false;
+}
+
+static bool parse_enum_flag(train_request *r, int id, const char *text)
+{
+    static const char *const modes[] = {"separate", "online", "overwrite"};
+    static const char *const labels[] = {"true", "sample", "pred", "all"};
+    static const char *const steps[] = {"explicit", "implicit"};
+    ewcl_ewc_config *e = &r->config.ewc;
+    int value = 0;
+    switch (id) {
+    case FLAG_EWC_MODE:
+        if (!parse_choice("--ewc-mode", text, modes, 3, "separate, online or overwrite", &value))
+            return false;
+        e->mode = (ewcl_ewc_mode)value;
+        r->mode_given = true;
+        return true;
+    case FLAG_FISHER_LABELS:
+        if (!parse_choice("--fisher-labels", text, labels, 4, "true, sample, pred or all",
+                          &value))
+            return false;
+        e->labels = (ewcl_fisher_labels)value;
+        r->labels_given = true;
+        return true;
+    default:
+        if (!parse_choice("--penalty-step", text, steps, 2, "explicit or implicit", &value))
+            return false;
+        e->step = (ewcl_penalty_step)value;
+        return true;
+    }
+}
+
+/* Bounds well past any sensible run, so that a slip of the keyboard is caught. */
+#define MAX_COUNT 1000000000L
+
+/* One of train's own flags; false after printing the line for a bad value. */
+static bool parse_train_flag(train_request *r, int id, const char *text)
+{
+    ewcl_train_config *c = &r->config;
+    size_t seed = 0;
+    switch (id) {
+    case FLAG_HIDDEN_SIZE:
+        return parse_count("--hidden-size", text, 1, 65536, &c->hidden_size);
+    case FLAG_HIDDEN_LAYER_NUM:
+        return parse_count("--hidden-layer-num", text, 0, 100, &c->hidden_layer_num);
+    case FLAG_HIDDEN_DROPOUT:
+        return parse_probability("--hidden-dropout-prob", text, &c->hidden_dropout);
+    case FLAG_INPUT_DROPOUT:
+        return parse_probability("--input-dropout-prob", text, &c->input_dropout);
+    case FLAG_TASK_NUMBER:
+        return parse_count("--task-number", text, 1, 4096, &c->task_number);
+    case FLAG_EPOCHS:
+        return parse_count("--epochs-per-task", text, 1, 100000, &c->epochs_per_task);
+    case FLAG_LAMBDA:
+        return parse_real("--lamda", text, 0.0, 1e12, false, &c->ewc.lambda);
+    case FLAG_LR:
+        return parse_real("--lr", text, 0.0, 1e4, true, &c->lr);
+    case FLAG_WEIGHT_DECAY:
+        return parse_real("--weight-decay", text, 0.0, 1e4, false, &c->weight_decay);
+    case FLAG_BATCH_SIZE:
+        return parse_count("--batch-size", text, 1, 65536, &c->batch_size);
+    case FLAG_TEST_SIZE:
+        return parse_count("--test-size", text, 1, MAX_COUNT, &c->test_size);
+    case FLAG_FISHER_SIZE:
+        return parse_count("--fisher-estimation-sample-size", text, 1, MAX_COUNT,
+                           &c->fisher_sample_size);
+    case FLAG_SEED:
+        if (!parse_count("--random-seed", text, 0, LONG_MAX, &seed))
+            return false;
+        c->seed = seed;
+        return true;
+    case FLAG_EVAL_INTERVAL:
+        return parse_count("--eval-log-interval", text, 1, MAX_COUNT, &c->eval_log_interval);
+    case FLAG_LOSS_INTERVAL:
+        return parse_count("--loss-log-interval", text, 1, MAX_COUNT, &c->loss_log_interval);
+    case FLAG_GAMMA:
+        return parse_real("--gamma", text, 0.0, 1.0, false, &c->ewc.gamma);
+    default:
+        return parse_enum_flag(r, id, text);
+    }
+}
+
+/* Parses argv into `r` and the runtime flags; CLI_EXIT_OK to go on, -1 after --help, else
+ * the exit code. */
+static int parse_flags(int argc, char **argv, train_request *r, cli_runtime_flags *flags)
+{
+    cli_getopt_reset();
+    for (int c; (c = getopt_long(argc, argv, ":hv", train_options, NULL)) != -1;) {
+        switch (c) {
+        case 'h':
+            for (size_t i = 0; i < sizeof train_help / sizeof train_help[0]; i++)
+                fputs(train_help[i], stdout);
+            return -1;
+        case FLAG_NO_GPUS:
+            snprintf(flags->options.device, sizeof flags->options.device, "cpu");
+            break;
+        case FLAG_CONSOLIDATE:
+            r->config.consolidate = true;
+            break;
+        case FLAG_FISHER_DROPOUT:
+            r->config.ewc.fisher_dropout = true;
+            break;
+        case FLAG_COMPAT:
+            r->compat = true;
+            break;
+        case FLAG_QUIET:
+            r->quiet = true;
+            break;
+        case FLAG_DATA_DIR:
+            snprintf(r->data_dir, sizeof r->data_dir, "%s", optarg);
+            break;
+        default:
+            if (c >= FLAG_HIDDEN_SIZE && c <= FLAG_QUIET) {
+                if (!parse_train_flag(r, c, optarg))
+                    return CLI_EXIT_USAGE;
+            } else if (!cli_runtime_flag(flags, c, optarg))
+                return cli_bad_flag("train", argv, c);
+        }
+    }
+    if (!cli_flags_done("train", flags, argc, argv))
+        return CLI_EXIT_USAGE;
+    if (r->compat) {
+        const ewcl_ewc_config given = r->config.ewc;
+        ewcl_train_config_pytorch_ewc(&r->config);
+        if (r->mode_given)
+            r->config.ewc.mode = given.mode;
+        if (r->labels_given)
+            r->config.ewc.labels = given.labels;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* The sizes that depend on the data, checked here so that the message names the flag (the
+ * Fisher's only when there is one to estimate). */
+static bool check_against_data(const ewcl_train_config *c, const ewcl_idx_data *data)
+{
+    if (c->test_size > data->test.count) {
+        cli_error("train: --test-size %zu is larger than the test set (%zu images)",
+                  c->test_size, data->test.count);
+        return false;
+    }
+    if (c->consolidate && c->fisher_sample_size > data->train.count) {
+        cli_error("train: --fisher-estimation-sample-size %zu is larger than the training set "
+                  "(%zu images)",
+                  c->fisher_sample_size, data->train.count);
+        return false;
+    }
+    return true;
+}
+
+/* ---- The console while training ------------------------------------------------------- */
+
+typedef struct console {
+    bool live;       /* stdout is a terminal: one line rewritten in place */
+    bool quiet;
+    bool line_open;  /* a live line is on screen without its newline */
+    int width;       /* of the live line last written */
+    ewcl_train_progress last; /* the last losses read, shown until the next */
+} console;
+
+static void close_live_line(console *con)
+{
+    if (con->line_open)
+        fputc('\n', stdout);
+    con->line_open = false;
+    con->width = 0;
+}
+
+static void on_progress(void *user, const ewcl_train_progress *p)
+{
+    console *con = user;
+    if (con->quiet || (!con->live && !p->has_losses))
+        return;
+    if (p->has_losses)
+        con->last = *p;
+    const ewcl_train_progress *l = &con->last;
+    const double percent = 100.0 * (double)p->batch / (double)p->batch_count;
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "task %zu/%zu | epoch %zu/%zu | progress %zu/%zu (%3.0f%%) | prec %.4f | "
+                     "loss ce %.4f / ewc %.4g / total %.4f | %.0f img/s",
+                     p->task + 1, p->task_count, p->epoch + 1, p->epoch_count, p->batch,
+                     p->batch_count, percent, l->precision, l->cross_entropy, l->ewc_loss,
+                     l->total_loss, p->images_per_second);
+    if (!con->live) {
+        printf("%s\n", line);
+        return;
+    }
+    /* Blank out what a longer previous line left. */
+    printf("\r%s%*s", line, con->width > n ? con->width - n : 0, "");
+    fflush(stdout);
+    con->width = n;
+    con->line_open = true;
+}
+
+static void on_evaluation(void *user, const ewcl_train_evaluation *e)
+{
+    console *con = user;
+    if (con->quiet || con->live)
+        return;
+    printf("evaluation at iteration %llu (%zu test images per task):",
+           (unsigned long long)e->iteration, e->test_size);
+    for (size_t j = 0; j < e->tasks_seen; j++)
+        printf(" task %zu %.4f", j + 1, e->accuracy[j]);
+    putchar('\n');
+}
+
+static void on_task_end(void *user, const ewcl_train_task_end *e)
+{
+    console *con = user;
+    if (con->quiet)
+        return;
+    close_live_line(con);
+    printf("after task %zu/%zu: accuracy", e->task + 1, e->task_count);
+    for (size_t j = 0; j <= e->task; j++)
+        printf(" %.4f", e->accuracy[j]);
+    printf(" (average %.4f)", e->average_accuracy);
+    if (e->fisher_seconds > 0.0)
+        printf("; Fisher + consolidation %.1f ms, max importance %.3g", 1e3 * e->fisher_seconds,
+               (double)e->max_importance);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* ---- The summary ---------------------------------------------------------------------- */
+
+static void print_matrix(const ewcl_train_result *r)
+{
+    const size_t t = r->task_count;
+    printf("\naccuracy R[i][j] (row: after training task i; column: full test set of task j;\n"
+           "entries right of the diagonal are tasks not yet trained, unused by the metrics)\n");
+    printf("%-9s", "");
+    for (size_t j = 0; j < t; j++)
+        printf(" task %-3zu", j + 1);
+    printf("   average\n");
+    for (size_t i = 0; i < t; i++) {
+        printf("after %-3zu", i + 1);
+        for (size_t j = 0; j < t; j++)
+            printf("   %.4f", r->accuracy[i * t + j]);
+        printf("   %.4f\n", r->average_accuracy[i]);
+    }
+}
+
+static void print_summary(const ewcl_train_result *r, const ewcl_train_config *c,
+                          const ewcl_device_info *d)
+{
+    const size_t t = r->task_count;
+    print_matrix(r);
+    printf("\naverage accuracy after task %zu: %.4f\n", t, r->average_accuracy[t - 1]);
+    if (t >= 2) {
+        printf("backward transfer (BWT): %+.4f  (sum over tasks 1..%zu of R[%zu][j] - R[j][j], "
+               "divided by T-1 = %zu)\n",
+               r->bwt, t - 1, t, t - 1);
+        printf("forgetting: %.4f  (mean over tasks 1..%zu of best accuracy - final accuracy)\n",
+               r->forgetting, t - 1);
+    }
+    const double epochs = (double)(t * c->epochs_per_task);
+    size_t fisher_tasks = 0;
+    for (size_t i = 0; i < t; i++)
+        fisher_tasks += r->fisher_seconds[i] > 0.0;
+    printf("time: training %.1f s (%.2f s/epoch), Fisher %.2f s", r->train_seconds,
+           r->train_seconds / epochs, r->fisher_seconds_total);
+    if (fisher_tasks > 0)
+        printf(" (%.1f ms/task)", 1e3 * r->fisher_seconds_total / (double)fisher_tasks);
+    printf(", evaluation %.1f s, setup %.1f s; total %.1f s\n", r->eval_seconds,
+           r->setup_seconds, r->total_seconds);
+    printf("speed: %.0f training images/s (%llu iterations)\n", r->images_per_second,
+           (unsigned long long)r->iterations);
+    printf("device: %s [%s]; %zu parameters; %s\n", d->name, ewcl_cl_runtime_name(d->runtime),
+           r->parameter_count, c->consolidate ? "EWC" : "plain SGD");
+}
+
+/* ---- The command ---------------------------------------------------------------------- */
+
+static int load_data(const train_request *r, ewcl_idx_data *data)
+{
+    char dir[EWCL_PATH_MAX];
+    ewcl_error err;
+    ewcl_error_clear(&err);
+    ewcl_status s = ewcl_data_dir_resolve(r->data_dir, getenv("EWCL_DATA_DIR"), dir,
+                                          sizeof dir, &err);
+    if (s == EWCL_OK)
+        s = ewcl_idx_load_dir(dir, TRAIN_CLASSES, data, &err);
+    if (s == EWCL_OK)
+        return CLI_EXIT_OK;
+    cli_error("train: %s", err.message);
+    /* A directory that cannot be read is a runtime failure, not a usage error. */
+    return s == EWCL_ERR_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_request r;
+    memset(&r, 0, sizeof r);
+    ewcl_train_config_default(&r.config);
+    cli_runtime_flags flags;
+    cli_runtime_flags_init(&flags);
+    int code = parse_flags(argc, argv, &r, &flags);
+    if (code != CLI_EXIT_OK)
+        return code < 0 ? CLI_EXIT_OK : code;
+    ewcl_idx_data data;
+    memset(&data, 0, sizeof data);
+    code = load_data(&r, &data);
+    if (code == CLI_EXIT_OK && !check_against_data(&r.config, &data))
+        code = CLI_EXIT_USAGE;
+    ewcl_runtime *rt = NULL;
+    if (code == CLI_EXIT_OK)
+        code = cli_open_runtime(&flags, &rt);
+    if (code == CLI_EXIT_OK) {
+        console con = {.live = isatty(STDOUT_FILENO) == 1, .quiet = r.quiet};
+        const ewcl_train_callbacks callbacks = {on_progress, on_evaluation, on_task_end, &con};
+        ewcl_train_result result;
+        const ewcl_status s = ewcl_train_run(rt, &data, &r.config, &callbacks, &result);
+        close_live_line(&con);
+        if (s == EWCL_OK)
+            print_summary(&result, &r.config, ewcl_runtime_device(rt));
+        else {
+            cli_error("train: %s", ewcl_runtime_error(rt)->message);
+            code = cli_exit_code(s);
+        }
+        ewcl_train_result_free(&result);
+    }
+    ewcl_idx_data_free(&data);
+    ewcl_runtime_destroy(rt);
+    return code;
+}

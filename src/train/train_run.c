@@ -1,0 +1,234 @@
+/* The continual-learning loop: tasks × epochs × shuffled batches, with loss-log points,
+ * periodic evaluations, the accuracy matrix at the end of every task and consolidation
+ * between tasks. Nothing is read back between log points. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/error_internal.h"
+#include "runtime/runtime_internal.h"
+#include "train/train_internal.h"
+
+/* Where the loop is, for progress reports and error messages. */
+typedef struct loop_position {
+    size_t task, epoch, batch, batch_count;
+    size_t last_batch_size;
+} loop_position;
+
+static ewcl_train_progress progress_at(const train_session *s, const loop_position *p)
+{
+    const double seconds = train_clock_seconds(&s->clock, TRAIN_PHASE_TRAIN);
+    return (ewcl_train_progress){
+        .task = p->task,
+        .task_count = s->config->task_number,
+        .epoch = p->epoch,
+        .epoch_count = s->config->epochs_per_task,
+        .batch = p->batch,
+        .batch_count = p->batch_count,
+        .iteration = s->iteration,
+        .train_seconds = seconds,
+        .images_per_second = seconds > 0.0 ? (double)s->train_images / seconds : 0.0,
+    };
+}
+
+/* Reads the last batch's loss and accuracy and the penalty: a loss-log point. A loss that
+ * is not finite ends the run. */
+static ewcl_status read_losses(train_session *s, const loop_position *p,
+                               ewcl_train_progress *out)
+{
+    *out = progress_at(s, p);
+    out->has_losses = true;
+    size_t correct = 0;
+    ewcl_status st = ewcl_mlp_read_loss(s->mlp, p->last_batch_size, &out->cross_entropy,
+                                        &correct);
+    if (st == EWCL_OK && s->ewc != NULL)
+        st = ewcl_ewc_penalty(s->ewc, &out->ewc_loss);
+    if (st != EWCL_OK)
+        return st;
+    out->precision = (double)correct / (double)p->last_batch_size;
+    out->total_loss = out->cross_entropy + out->ewc_loss;
+    if (isfinite(out->total_loss))
+        return EWCL_OK;
+    const ewcl_train_config *c = s->config;
+    return EWCL_FAIL(&s->rt->error, EWCL_ERR_NUMERIC,
+                     "training diverged at task %zu/%zu, epoch %zu/%zu, step %zu/%zu "
+                     "(iteration %llu): cross-entropy %g, EWC loss %g; try a smaller "
+                     "learning rate than lr = %g",
+                     p->task + 1, c->task_number, p->epoch + 1, c->epochs_per_task, p->batch,
+                     p->batch_count, (unsigned long long)s->iteration, out->cross_entropy,
+                     out->ewc_loss, (double)c->lr);
+}
+
+static bool every(uint64_t iteration, size_t interval)
+{
+    return interval > 0 && iteration % interval == 0;
+}
+
+/* Accuracy on the fixed test subset of every task seen so far. */
+static ewcl_status periodic_evaluation(train_session *s, size_t task)
+{
+    ewcl_status st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_EVAL);
+    for (size_t j = 0; j <= task && st == EWCL_OK; j++)
+        st = train_evaluate(s, j, s->eval_subset, s->config->test_size,
+                            &s->scratch_accuracy[j]);
+    if (st == EWCL_OK && s->callbacks.evaluation != NULL) {
+        const ewcl_train_evaluation e = {task, s->iteration, task + 1, s->scratch_accuracy,
+                                         s->config->test_size};
+        s->callbacks.evaluation(s->callbacks.user, &e);
+    }
+    const ewcl_status back = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_TRAIN);
+    return st != EWCL_OK ? st : back;
+}
+
+/* What follows one trained batch: a loss-log point, a progress report, an evaluation. */
+static ewcl_status after_batch(train_session *s, const loop_position *p)
+{
+    const ewcl_train_config *c = s->config;
+    ewcl_train_progress progress;
+    ewcl_status st = EWCL_OK;
+    if (every(s->iteration, c->loss_log_interval)) {
+        st = read_losses(s, p, &progress);
+        if (st == EWCL_OK && s->callbacks.progress != NULL)
+            s->callbacks.progress(s->callbacks.user, &progress);
+    } else if (s->callbacks.progress != NULL &&
+               (every(s->iteration, c->progress_interval) || p->batch == p->batch_count)) {
+        progress = progress_at(s, p);
+        s->callbacks.progress(s->callbacks.user, &progress);
+    }
+    if (st == EWCL_OK && every(s->iteration, c->eval_log_interval))
+        st = periodic_evaluation(s, p->task);
+    return st;
+}
+
+static ewcl_status train_epoch(train_session *s, loop_position *p)
+{
+    const ewcl_train_config *c = s->config;
+    const size_t n = ewcl_dataset_count(s->train), size = c->batch_size;
+    ewcl_rng_shuffle(&s->shuffle_rng, s->order, n);
+    ewcl_mlp *m = s->mlp;
+    ewcl_status st = EWCL_OK;
+    for (p->batch = 0; p->batch < p->batch_count && st == EWCL_OK;) {
+        const size_t first = p->batch * size;
+        const size_t count = n - first < size ? n - first : size;
+        st = ewcl_dataset_gather(s->train, s->permutations[p->task], s->order + first, count,
+                                 ewcl_mlp_cl_inputs(m), ewcl_mlp_cl_labels(m));
+        /* The step number keys the dropout masks: unique over the run. */
+        if (st == EWCL_OK)
+            st = s->ewc != NULL
+                     ? ewcl_ewc_train_step(s->ewc, count, s->iteration, c->lr, c->weight_decay)
+                     : ewcl_mlp_train_step(m, count, s->iteration, c->lr, c->weight_decay);
+        if (st != EWCL_OK)
+            break;
+        s->iteration++;
+        s->train_images += count;
+        p->batch++;
+        p->last_batch_size = count;
+        st = after_batch(s, p);
+    }
+    return st;
+}
+
+/* After a task: a last look at the loss (so a divergence never goes unreported), the
+ * accuracy matrix's row, and consolidation unless it was the last task. */
+static ewcl_status end_task(train_session *s, loop_position *p, ewcl_train_result *r)
+{
+    const ewcl_train_config *c = s->config;
+    const size_t t = p->task, tasks = c->task_number;
+    ewcl_train_progress last;
+    p->epoch = c->epochs_per_task - 1;
+    ewcl_status st = read_losses(s, p, &last);
+    if (st == EWCL_OK)
+        st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_EVAL);
+    double *row = r->accuracy + t * tasks;
+    for (size_t j = 0; j < tasks && st == EWCL_OK; j++)
+        st = train_evaluate(s, j, s->test_all, ewcl_dataset_count(s->test), &row[j]);
+    r->average_accuracy[t] = ewcl_train_average_accuracy(r->accuracy, tasks, t);
+    const bool consolidate = s->ewc != NULL && t + 1 < tasks;
+    if (st == EWCL_OK && consolidate) {
+        st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_FISHER);
+        const double start = train_clock_seconds(&s->clock, TRAIN_PHASE_FISHER);
+        if (st == EWCL_OK)
+            st = train_consolidate(s, t);
+        if (st == EWCL_OK)
+            st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_TRAIN);
+        r->fisher_seconds[t] = train_clock_seconds(&s->clock, TRAIN_PHASE_FISHER) - start;
+    } else if (st == EWCL_OK)
+        st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_TRAIN);
+    if (st == EWCL_OK && s->callbacks.task_end != NULL) {
+        const ewcl_train_task_end e = {
+            t, tasks, row, r->average_accuracy[t], r->fisher_seconds[t],
+            consolidate ? ewcl_ewc_max_importance(s->ewc) : 0.0f};
+        s->callbacks.task_end(s->callbacks.user, &e);
+    }
+    return st;
+}
+
+static ewcl_status allocate_result(ewcl_runtime *rt, size_t tasks, ewcl_train_result *r)
+{
+    r->task_count = tasks;
+    r->accuracy = calloc(tasks * tasks, sizeof *r->accuracy);
+    r->average_accuracy = calloc(tasks, sizeof *r->average_accuracy);
+    r->fisher_seconds = calloc(tasks, sizeof *r->fisher_seconds);
+    if (r->accuracy == NULL || r->average_accuracy == NULL || r->fisher_seconds == NULL)
+        return EWCL_FAIL(&rt->error, EWCL_ERR_OUT_OF_MEMORY, "train: out of memory");
+    return EWCL_OK;
+}
+
+static void summarise(const train_session *s, ewcl_train_result *r)
+{
+    const size_t tasks = r->task_count;
+    const train_clock *k = &s->clock;
+    r->bwt = ewcl_train_bwt(r->accuracy, tasks);
+    r->forgetting = ewcl_train_forgetting(r->accuracy, tasks);
+    r->setup_seconds = k->seconds[TRAIN_PHASE_SETUP];
+    r->train_seconds = k->seconds[TRAIN_PHASE_TRAIN];
+    r->fisher_seconds_total = k->seconds[TRAIN_PHASE_FISHER];
+    r->eval_seconds = k->seconds[TRAIN_PHASE_EVAL];
+    r->total_seconds = r->setup_seconds + r->train_seconds + r->fisher_seconds_total +
+                       r->eval_seconds;
+    r->iterations = s->iteration;
+    r->train_images = s->train_images;
+    r->images_per_second =
+        r->train_seconds > 0.0 ? (double)s->train_images / r->train_seconds : 0.0;
+    r->parameter_count = ewcl_mlp_parameter_count(s->mlp);
+    r->mean = s->mean;
+    r->std = s->std;
+}
+
+ewcl_status ewcl_train_run(ewcl_runtime *rt, const ewcl_idx_data *data,
+                           const ewcl_train_config *config,
+                           const ewcl_train_callbacks *callbacks, ewcl_train_result *out)
+{
+    if (rt == NULL)
+        return EWCL_ERR_INVALID_ARGUMENT;
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (data == NULL || config == NULL || out == NULL)
+        return EWCL_FAIL(&rt->error, EWCL_ERR_INVALID_ARGUMENT, "ewcl_train_run: NULL argument");
+    ewcl_status st = train_config_check(rt, config, data);
+    if (st != EWCL_OK)
+        return st;
+    train_session s;
+    st = train_session_open(&s, rt, data, config, callbacks);
+    if (st != EWCL_OK)
+        return st;
+    st = allocate_result(rt, config->task_number, out);
+    if (st == EWCL_OK)
+        st = train_clock_switch(&s.clock, rt, TRAIN_PHASE_TRAIN);
+    const size_t n = ewcl_dataset_count(s.train);
+    loop_position p = {.batch_count = (n + config->batch_size - 1) / config->batch_size};
+    for (p.task = 0; p.task < config->task_number && st == EWCL_OK; p.task++) {
+        for (p.epoch = 0; p.epoch < config->epochs_per_task && st == EWCL_OK; p.epoch++)
+            st = train_epoch(&s, &p);
+        if (st == EWCL_OK)
+            st = end_task(&s, &p, out);
+    }
+    if (st == EWCL_OK)
+        st = train_clock_switch(&s.clock, rt, TRAIN_PHASE_SETUP);
+    if (st == EWCL_OK)
+        summarise(&s, out);
+    else
+        ewcl_train_result_free(out);
+    train_session_close(&s);
+    return st;
+}
