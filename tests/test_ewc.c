@@ -231,6 +231,51 @@ START_TEST(fisher_sample_is_seeded_and_unbiased)
 }
 END_TEST
 
+/* The labels drawn for the last Fisher batch, from the state's label buffer. */
+static int32_t *drawn_labels(uint64_t seed, const char *device, double **fisher)
+{
+    setenv("EWCL_TEST_DEVICE", device, 1);
+    ewcl_ewc_config config;
+    ewcl_ewc_config_default(&config);
+    config.labels = EWCL_FISHER_SAMPLE;
+    config.seed = seed;
+    fixture f = open_fixture(config, false);
+    task_data task;
+    make_task(&task, 3);
+    ck_assert_int_eq(ewcl_ewc_estimate_fisher(f.ewc, SAMPLES, SAMPLES, fill_from_task, &task),
+                     EWCL_OK);
+    const size_t last = SAMPLES % BATCH ? SAMPLES % BATCH : BATCH;
+    int32_t *labels = calloc(BATCH, sizeof *labels);
+    ck_assert_int_eq(ewcl_buffer_read(f.rt, f.ewc->labels, 0, last * sizeof *labels, labels),
+                     EWCL_OK);
+    *fisher = read_vector(&f, f.ewc->fisher);
+    close_fixture(&f);
+    return labels;
+}
+
+START_TEST(fisher_sample_draws_the_same_labels_on_two_devices)
+{
+    double *fa = NULL, *fb = NULL;
+    int32_t *a = drawn_labels(9, "runtime:pocl,name:pthread", &fa);
+    int32_t *b = drawn_labels(9, "runtime:pocl,name:basic", &fb);
+    ck_assert(memcmp(a, b, BATCH * sizeof *a) == 0);
+    /* Same labels, so the same Fisher up to the devices' float rounding. */
+    const size_t n = (IN * HIDDEN + HIDDEN) + (HIDDEN * HIDDEN + HIDDEN) +
+                     (HIDDEN * CLASSES + CLASSES);
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff += (fa[i] - fb[i]) * (fa[i] - fb[i]);
+        norm += fb[i] * fb[i];
+    }
+    ck_assert_msg(sqrt(diff) <= 1e-5 * sqrt(norm), "Fisher differs by %g of %g", sqrt(diff),
+                  sqrt(norm));
+    free(a);
+    free(b);
+    free(fa);
+    free(fb);
+}
+END_TEST
+
 START_TEST(fisher_refuses_more_samples_than_the_task_has)
 {
     ewcl_ewc_config config;
@@ -516,12 +561,18 @@ START_TEST(explicit_step_diverges_where_implicit_converges)
 }
 END_TEST
 
-int main(void)
+int main(int argc, char **argv)
 {
     ewcl_test_require_device();
     Suite *suite = suite_create("ewc");
     TCase *tc = tcase_create("ewc");
     tcase_set_timeout(tc, EWCL_TEST_CL_TIMEOUT);
+    /* Run with POCL_DEVICES="pthread basic": the cross-device check alone. */
+    if (argc > 1 && strcmp(argv[1], "two-devices") == 0) {
+        tcase_add_test(tc, fisher_sample_draws_the_same_labels_on_two_devices);
+        suite_add_tcase(suite, tc);
+        return ewcl_test_run(suite);
+    }
     tcase_add_test(tc, fisher_true_matches_per_sample_loop);
     tcase_add_test(tc, fisher_pred_matches_per_sample_loop);
     tcase_add_test(tc, fisher_all_matches_expectation);
