@@ -243,7 +243,8 @@ static inline void ewcl_gemm_store(__global float *dst, const ewcl_floatv acc,
  * the group's last one repeat it) and its accumulators. */
 #define EWCL_BLOCK_ROW(r)                                                                    \
     const ulong a_##r = (ulong)min(i0 + (r), i_end - 1) * row_step;                          \
-    ewcl_floatv acc_##r##_0 = 0.0f, acc_##r##_1 = 0.0f;
+    ewcl_floatv acc_##r##_0 = 0.0f;
+#define EWCL_SECOND_VECTOR(r) ewcl_floatv acc_##r##_1 = 0.0f;
 #define EWCL_WIDE_STEP(r)                                                                    \
     {                                                                                        \
         const float x = a[a_##r];                                                            \
@@ -273,6 +274,7 @@ static inline void ewcl_gemm_block_wide(const bool trans_a, __global const float
 {
     const uint row_step = trans_a ? 1 : lda, a_step = trans_a ? lda : 1;
     EWCL_ROWS(EWCL_BLOCK_ROW)
+    EWCL_ROWS(EWCL_SECOND_VECTOR)
     for (uint p = 0; p < kc; p++, a += a_step) {
         const ewcl_floatv b0 = panel[2 * p], b1 = panel[2 * p + 1];
         EWCL_ROWS(EWCL_WIDE_STEP)
