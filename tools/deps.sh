@@ -7,6 +7,8 @@ EWCL_BUILD_PACKAGES=(gcc make cmake pkg-config ocl-icd-opencl-dev opencl-headers
   libclblast-dev zlib1g-dev libcjson-dev check)
 # Run: an OpenCL driver for the CPU.
 EWCL_RUN_PACKAGES=(pocl-opencl-icd)
+# Data: Fashion-MNIST as IDX files (MNIST's format and shapes) for the main job.
+EWCL_DATA_PACKAGES=(dataset-fashion-mnist)
 # Tests: the Oclgrind simulator as a second platform and a correctness witness.
 EWCL_TEST_PACKAGES=(oclgrind)
 

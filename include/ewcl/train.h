@@ -54,14 +54,15 @@ typedef struct ewcl_train_config {
     uint64_t seed;            /* 0: weights, dropout, permutations, shuffles, subsets */
     /* EWC. */
     bool consolidate;           /* false: the plain-SGD baseline */
-    ewcl_ewc_config ewc;        /* ewcl_ewc_config_default, λ 40; its seed is replaced by
-                                   `seed` */
+    ewcl_ewc_config ewc;        /* ewcl_ewc_config_default (λ 40, explicit step); its
+                                   seed is replaced by `seed` */
     size_t fisher_sample_size;  /* 1024 images of the task, a seeded random subset */
     /* Evaluation and logging (iterations count batches over the whole run). */
     size_t test_size;           /* 1024 test images per task at each periodic evaluation */
     size_t eval_log_interval;   /* 250; 0: evaluate only at the end of each task */
     size_t loss_log_interval;   /* 250; 0: read the loss only at the end of each task */
-    size_t progress_interval;   /* 10: iterations between progress calls without losses */
+    size_t progress_interval;   /* 10: iterations between progress calls without losses
+                                   (0: none but at epoch ends) */
     /* The inputs. */
     size_t pad;                 /* 2: pixels of 0 on each side (28×28 → 32×32) */
     double mean, std;           /* NaN (default): the training set's pixel statistics */
@@ -69,7 +70,8 @@ typedef struct ewcl_train_config {
 
 /* pytorch-ewc's defaults (its main.py), with ewcl's fixes: separate penalties per task, the
  * Fisher in evaluation mode, distinct hidden layers, inputs normalised by the data's own
- * statistics. */
+ * statistics. The penalty step stays explicit, as in the references; it diverges once
+ * lr·λ·max(S) ≥ 2 (consolidation warns), and EWCL_PENALTY_IMPLICIT is stable for any λ. */
 EWCL_API void ewcl_train_config_default(ewcl_train_config *config);
 
 /* Reproduces pytorch-ewc's first three defects on top of `config`: shared hidden weights and
@@ -116,7 +118,8 @@ typedef struct ewcl_train_task_end {
 } ewcl_train_task_end;
 
 typedef struct ewcl_train_callbacks {
-    /* Every progress_interval iterations and at every loss-log point. */
+    /* At every loss-log point (has_losses), every progress_interval iterations and at the
+     * end of every epoch. */
     void (*progress)(void *user, const ewcl_train_progress *progress);
     void (*evaluation)(void *user, const ewcl_train_evaluation *evaluation);
     void (*task_end)(void *user, const ewcl_train_task_end *task_end);

@@ -62,9 +62,11 @@ static const char *const train_help[] = {
     "                                   default), sample (drawn from the model, the paper),\n"
     "                                   pred (argmax) or all (exact expectation)\n"
     "  --fisher-dropout                 estimate the Fisher with dropout on (default off)\n"
-    "  --penalty-step S                 explicit (default; unstable once\n"
-    "                                   lr*lambda*max(F) >= 2) or implicit (exact proximal\n"
-    "                                   step, stable for any lambda)\n"
+    "  --penalty-step S                 explicit (plain SGD on the penalty, as the\n"
+    "                                   references; default; diverges once\n"
+    "                                   lr*lambda*max(summed F) >= 2, which consolidation\n"
+    "                                   warns about) or implicit (the exact proximal step\n"
+    "                                   of the penalty, stable for any lambda)\n"
     "  --pytorch-ewc-compat             reproduce pytorch-ewc: shared hidden weights, its\n"
     "                                   dropout placement, overwrite mode, Fisher with\n"
     "                                   dropout on (explicit --ewc-mode, --fisher-labels\n"
@@ -255,7 +257,7 @@ static bool parse_train_flag(train_request *r, int id, const char *text)
     case FLAG_EPOCHS:
         return parse_count("--epochs-per-task", text, 1, 100000, &c->epochs_per_task);
     case FLAG_LAMBDA:
-        return parse_real("--lamda", text, 0.0, 1e12, false, &c->ewc.lambda);
+        return parse_real("--lamda/--lambda", text, 0.0, 1e12, false, &c->ewc.lambda);
     case FLAG_LR:
         return parse_real("--lr", text, 0.0, 1e4, true, &c->lr);
     case FLAG_WEIGHT_DECAY:
@@ -377,14 +379,17 @@ static void on_progress(void *user, const ewcl_train_progress *p)
     if (p->has_losses)
         con->last = *p;
     const ewcl_train_progress *l = &con->last;
+    char losses[128] = "prec - | loss ce - / ewc - / total -"; /* none read yet */
+    if (l->has_losses)
+        snprintf(losses, sizeof losses, "prec %.4f | loss ce %.4f / ewc %.4g / total %.4f",
+                 l->precision, l->cross_entropy, l->ewc_loss, l->total_loss);
     const double percent = 100.0 * (double)p->batch / (double)p->batch_count;
     char line[256];
     int n = snprintf(line, sizeof line,
-                     "task %zu/%zu | epoch %zu/%zu | progress %zu/%zu (%3.0f%%) | prec %.4f | "
-                     "loss ce %.4f / ewc %.4g / total %.4f | %.0f img/s",
+                     "task %zu/%zu | epoch %zu/%zu | progress %zu/%zu (%3.0f%%) | %s | %.0f "
+                     "img/s",
                      p->task + 1, p->task_count, p->epoch + 1, p->epoch_count, p->batch,
-                     p->batch_count, percent, l->precision, l->cross_entropy, l->ewc_loss,
-                     l->total_loss, p->images_per_second);
+                     p->batch_count, percent, losses, p->images_per_second);
     if (!con->live) {
         printf("%s\n", line);
         return;

@@ -50,13 +50,20 @@ static ewcl_status read_losses(train_session *s, const loop_position *p,
     if (isfinite(out->total_loss))
         return EWCL_OK;
     const ewcl_train_config *c = s->config;
+    /* The explicit penalty step has its own limit, which a smaller λ also cures. */
+    const double product =
+        s->ewc != NULL ? (double)c->lr * c->ewc.lambda * ewcl_ewc_max_importance(s->ewc) : 0.0;
+    const bool unstable_penalty = c->ewc.step == EWCL_PENALTY_EXPLICIT && product >= 2.0;
     return EWCL_FAIL(&s->rt->error, EWCL_ERR_NUMERIC,
                      "training diverged at task %zu/%zu, epoch %zu/%zu, step %zu/%zu "
                      "(iteration %llu): cross-entropy %g, EWC loss %g; try a smaller "
-                     "learning rate than lr = %g",
+                     "learning rate than lr = %g%s",
                      p->task + 1, c->task_number, p->epoch + 1, c->epochs_per_task, p->batch,
                      p->batch_count, (unsigned long long)s->iteration, out->cross_entropy,
-                     out->ewc_loss, (double)c->lr);
+                     out->ewc_loss, (double)c->lr,
+                     unstable_penalty ? ", a smaller lambda, or the implicit penalty step "
+                                        "(lr·λ·max(S) ≥ 2 makes the explicit one unstable)"
+                                      : "");
 }
 
 static bool every(uint64_t iteration, size_t interval)
