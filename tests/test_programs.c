@@ -430,9 +430,11 @@ static void check_adoption(cl_command_queue_properties queue_properties)
     ewcl_runtime_destroy(rt);
 
     /* Everything the runtime retained is released; the caller's objects still work. PoCL
-     * drops a released queue's hold on its context from its own thread, a moment later:
+     * drops the holds of released objects from its own thread, a moment later:
      * wait for it (up to 2 s) rather than read a stale count. */
-    for (int tries = 0; tries < 200 && context_references(context) != context_before; tries++)
+    for (int tries = 0; tries < 200 && (context_references(context) != context_before ||
+                                        queue_references(queue) != queue_before);
+         tries++)
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     ck_assert_uint_eq(context_references(context), context_before);
     ck_assert_uint_eq(queue_references(queue), queue_before);
