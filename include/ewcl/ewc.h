@@ -79,7 +79,10 @@ typedef ewcl_status (*ewcl_fill_batch_fn)(void *user, ewcl_mlp *mlp, size_t firs
  * max_batch (the last one smaller), with no per-sample loop: per layer
  * F(W) = (1/N)·(a∘a)ᵀ(δ∘δ), F(b) = (1/N)·Σ δ∘δ, δ the per-sample gradient of the
  * log-likelihood at the layer's output. `available` is how many samples the task has:
- * asking for more is EWCL_ERR_INVALID_ARGUMENT. */
+ * asking for more is EWCL_ERR_INVALID_ARGUMENT. In pytorch_ewc_compat mode the hidden
+ * layers share one block, whose estimate is the sum over those layers of each one's
+ * squared per-sample gradient — not the square of their sum, which would need a per-sample
+ * loop: an approximation of pytorch-ewc's Fisher for that block only. */
 EWCL_API ewcl_status ewcl_ewc_estimate_fisher(ewcl_ewc *ewc, size_t samples, size_t available,
                                               ewcl_fill_batch_fn fill, void *user);
 
