@@ -437,15 +437,19 @@ static void print_matrix(const ewcl_train_result *r)
     const size_t t = r->task_count;
     printf("\naccuracy R[i][j] (row: after training task i; column: full test set of task j;\n"
            "entries right of the diagonal are tasks not yet trained, unused by the metrics)\n");
+    /* Every column 9 wide, right-aligned, so headers sit over their numbers. */
     printf("%-9s", "");
-    for (size_t j = 0; j < t; j++)
-        printf(" task %-3zu", j + 1);
-    printf("   average\n");
+    for (size_t j = 0; j < t; j++) {
+        char header[32];
+        snprintf(header, sizeof header, "task %zu", j + 1);
+        printf("%9s", header);
+    }
+    printf("%10s\n", "average");
     for (size_t i = 0; i < t; i++) {
         printf("after %-3zu", i + 1);
         for (size_t j = 0; j < t; j++)
-            printf("   %.4f", r->accuracy[i * t + j]);
-        printf("   %.4f\n", r->average_accuracy[i]);
+            printf("%9.4f", r->accuracy[i * t + j]);
+        printf("%10.4f\n", r->average_accuracy[i]);
     }
 }
 
