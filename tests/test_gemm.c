@@ -14,6 +14,7 @@
 #include "harness_cl.h"
 #include "ops/buffer.h"
 #include "ops/gemm.h"
+#include "runtime/program_cache.h"
 #include "ref/ref_gemm.h"
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
@@ -411,6 +412,65 @@ START_TEST(dispatcher_rejects_bad_arguments)
 }
 END_TEST
 
+/* A runtime whose profile leaves the engine open, with a program cache in `cache`. */
+static ewcl_runtime *open_undecided(const char *cache)
+{
+    ewcl_runtime_options o;
+    ewcl_runtime_options_default(&o);
+    const char *device = getenv("EWCL_TEST_DEVICE");
+    snprintf(o.device, sizeof o.device, "%s", device != NULL ? device : "runtime:pocl");
+    snprintf(o.cache_dir, sizeof o.cache_dir, "%s", cache);
+    ewcl_error err;
+    ewcl_runtime *rt = NULL;
+    ck_assert_msg(ewcl_runtime_create(&o, &rt, &err) == EWCL_OK, "%s", err.message);
+    rt->gemm_choice = EWCL_GEMM_AUTO; /* as for a GPU outside CLBlast's tuning database */
+    return rt;
+}
+
+static void probe_file(const ewcl_runtime *rt, const char *cache, char *path, size_t size)
+{
+    const uint64_t key = ewcl_program_cache_key(&rt->device, "gemm-engine-probe", "", 0);
+    ck_assert(ewcl_program_cache_path(cache, "gemm-engine", key, path, size));
+}
+
+START_TEST(probe_decides_once_and_is_remembered)
+{
+    if (ewcl_test_small())
+        return; /* racing both engines at the model's shape takes minutes in a simulator */
+    char cache[4096], path[8192];
+    snprintf(cache, sizeof cache, "%s", ewcl_test_make_temp_dir("gemm-probe"));
+    ewcl_runtime *rt = open_undecided(cache);
+    ewcl_gemm_engine chosen = EWCL_GEMM_AUTO;
+    ck_assert_int_eq(ewcl_gemm_choose_engine(rt, &chosen), EWCL_OK);
+    ck_assert(chosen == EWCL_GEMM_NATIVE || chosen == EWCL_GEMM_CLBLAST);
+    probe_file(rt, cache, path, sizeof path);
+    char *word = ewcl_test_read_file(path, NULL);
+    ck_assert_ptr_nonnull(word);
+    ck_assert_str_eq(word, chosen == EWCL_GEMM_CLBLAST ? "clblast\n" : "native\n");
+    free(word);
+    ewcl_runtime_destroy(rt);
+
+    /* A later runtime takes the remembered choice without racing: plant the other one. */
+    const char *other = chosen == EWCL_GEMM_CLBLAST ? "native\n" : "clblast\n";
+    ck_assert_int_eq(ewcl_test_write_file(path, other, strlen(other)), 0);
+    rt = open_undecided(cache);
+    ewcl_gemm_engine again = EWCL_GEMM_AUTO;
+    ck_assert_int_eq(ewcl_gemm_choose_engine(rt, &again), EWCL_OK);
+    ck_assert_int_eq(again, chosen == EWCL_GEMM_CLBLAST ? EWCL_GEMM_NATIVE : EWCL_GEMM_CLBLAST);
+    ewcl_runtime_destroy(rt);
+
+    /* A damaged file is ignored: the race runs again and rewrites it. */
+    ck_assert_int_eq(ewcl_test_write_file(path, "garbage", 7), 0);
+    rt = open_undecided(cache);
+    ck_assert_int_eq(ewcl_gemm_choose_engine(rt, &again), EWCL_OK);
+    word = ewcl_test_read_file(path, NULL);
+    ck_assert(strcmp(word, "native\n") == 0 || strcmp(word, "clblast\n") == 0);
+    free(word);
+    ewcl_runtime_destroy(rt);
+    ewcl_test_remove_tree(cache);
+}
+END_TEST
+
 int main(void)
 {
     ewcl_test_require_device();
@@ -423,6 +483,7 @@ int main(void)
     tcase_add_test(tc, clblast_matches_reference);
     tcase_add_loop_test(tc, every_design_matches_reference, 0, (int)COUNT(designs));
     tcase_add_test(tc, dispatcher_rejects_bad_arguments);
+    tcase_add_test(tc, probe_decides_once_and_is_remembered);
     suite_add_tcase(suite, tc);
     return ewcl_test_run(suite);
 }

@@ -260,6 +260,8 @@ START_TEST(profiles_follow_the_device_and_overrides_win)
     ck_assert_int_eq(ewcl_profile_derive(&small, NULL, &p, NULL), EWCL_OK);
     ck_assert_uint_le(p.work_group_size, 64);
     ck_assert_uint_le((p.gemm_tile_m / p.gemm_work_m) * (p.gemm_tile_n / p.gemm_work_n), 64);
+    /* A GPU outside CLBlast's tuning database: the engine is left to the timed probe. */
+    ck_assert_int_eq(p.gemm_engine, EWCL_GEMM_AUTO);
 
     ewcl_profile_overrides o;
     memset(&o, 0, sizeof o);

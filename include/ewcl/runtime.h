@@ -155,7 +155,9 @@ typedef struct ewcl_profile {
     uint32_t gemm_work_m;        /* rows of C per work-item (register block) */
     uint32_t gemm_work_n;        /* columns of C per work-item (register block) */
     uint32_t vector_width;       /* floats per vector the kernels should use */
-    ewcl_gemm_engine gemm_engine; /* preferred engine; never EWCL_GEMM_AUTO once derived */
+    ewcl_gemm_engine gemm_engine; /* preferred engine; EWCL_GEMM_AUTO where the profile
+                                     cannot judge (a GPU CLBlast has no tuning for):
+                                     then a timed probe decides */
 } ewcl_profile;
 
 typedef ewcl_profile ewcl_profile_overrides; /* zero fields = keep the derived value */

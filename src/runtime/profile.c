@@ -87,6 +87,11 @@ static void derive(const ewcl_device_info *device, ewcl_profile *out)
     case EWCL_DEVICE_GPU:
         *out = gpu_profile;
         out->work_group_multiple = gpu_simd_width(device->hw_vendor);
+        /* CLBlast's tuning database knows NVIDIA, AMD and Intel GPUs; for any other GPU
+         * the engine is left open, and a timed probe decides (src/ops/gemm_probe.c). */
+        if (device->hw_vendor != EWCL_VENDOR_NVIDIA && device->hw_vendor != EWCL_VENDOR_AMD &&
+            device->hw_vendor != EWCL_VENDOR_INTEL)
+            out->gemm_engine = EWCL_GEMM_AUTO;
         break;
     default:
         *out = small_profile;
@@ -153,7 +158,8 @@ static ewcl_status validate(const ewcl_device_info *device, const ewcl_profile *
         return EWCL_FAIL(err, EWCL_ERR_INVALID_ARGUMENT,
                          "vector width %u is not one of 1, 2, 4, 8, 16", p->vector_width);
     }
-    if (p->gemm_engine != EWCL_GEMM_NATIVE && p->gemm_engine != EWCL_GEMM_CLBLAST)
+    if (p->gemm_engine != EWCL_GEMM_NATIVE && p->gemm_engine != EWCL_GEMM_CLBLAST &&
+        p->gemm_engine != EWCL_GEMM_AUTO)
         return EWCL_FAIL(err, EWCL_ERR_INVALID_ARGUMENT, "unknown GEMM engine %d",
                          (int)p->gemm_engine);
     return EWCL_OK;
