@@ -115,6 +115,9 @@ typedef struct ewcl_train_task_end {
     double fisher_seconds;     /* Fisher estimate and consolidation after this task (0 when
                                   none: without consolidate, and after the last task) */
     float max_importance;      /* max of the summed Fisher S after consolidation (0: none) */
+    const ewcl_fisher_stats *fisher_stats; /* per layer, of this task's Fisher estimate;
+                                              NULL when none was made */
+    size_t layer_count;
 } ewcl_train_task_end;
 
 typedef struct ewcl_train_callbacks {

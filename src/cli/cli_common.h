@@ -54,7 +54,8 @@ enum cli_runtime_flag_id {
     "  --no-cache         do not read or write the program binary cache\n"                     \
     "  --gemm ENGINE      auto (the device profile's choice, or a timed probe), native\n"      \
     "                     (ewcl's cl/gemm.cl) or clblast\n"                                   \
-    "  -v, --verbose      print build logs and cache events\n"
+    "  -v, --verbose      print build logs and cache events (train: also the Fisher's\n"   \
+    "                     sum, max and zero entries per layer after each task)\n"
 
 /* Defaults, then the environment: flags parsed afterwards win. */
 void cli_runtime_flags_init(cli_runtime_flags *flags);

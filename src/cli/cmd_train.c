@@ -358,6 +358,7 @@ static bool check_against_data(const ewcl_train_config *c, const ewcl_idx_data *
 typedef struct console {
     bool live;       /* stdout is a terminal: one line rewritten in place */
     bool quiet;
+    bool verbose;    /* -v: the Fisher's statistics per layer after each task */
     bool line_open;  /* a live line is on screen without its newline */
     int width;       /* of the live line last written */
     ewcl_train_progress last; /* the last losses read, shown until the next */
@@ -427,6 +428,10 @@ static void on_task_end(void *user, const ewcl_train_task_end *e)
         printf("; Fisher + consolidation %.1f ms, max importance %.3g", 1e3 * e->fisher_seconds,
                (double)e->max_importance);
     putchar('\n');
+    for (size_t l = 0; con->verbose && l < e->layer_count; l++)
+        printf("  Fisher of layer %zu: sum %.4g, max %.4g, zero entries %zu of %zu\n", l + 1,
+               e->fisher_stats[l].sum, (double)e->fisher_stats[l].max, e->fisher_stats[l].zeros,
+               e->fisher_stats[l].count);
     fflush(stdout);
 }
 
@@ -519,7 +524,8 @@ int cmd_train(int argc, char **argv)
     if (code == CLI_EXIT_OK)
         code = cli_open_runtime(&flags, &rt);
     if (code == CLI_EXIT_OK) {
-        console con = {.live = isatty(STDOUT_FILENO) == 1, .quiet = r.quiet};
+        console con = {.live = isatty(STDOUT_FILENO) == 1, .quiet = r.quiet,
+                       .verbose = flags.verbose};
         const ewcl_train_callbacks callbacks = {on_progress, on_evaluation, on_task_end, &con};
         ewcl_train_result result;
         const ewcl_status s = ewcl_train_run(rt, &data, &r.config, &callbacks, &result);

@@ -162,10 +162,18 @@ static ewcl_status end_task(train_session *s, loop_position *p, ewcl_train_resul
     } else if (st == EWCL_OK)
         st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_TRAIN);
     if (st == EWCL_OK && s->callbacks.task_end != NULL) {
+        /* Once per task: the Fisher's statistics for whoever reports them. */
+        const size_t layers = ewcl_mlp_layer_count(s->mlp);
+        ewcl_fisher_stats *stats = consolidate ? calloc(layers, sizeof *stats) : NULL;
+        for (size_t l = 0; stats != NULL && l < layers && st == EWCL_OK; l++)
+            st = ewcl_ewc_fisher_stats(s->ewc, l, &stats[l]);
         const ewcl_train_task_end e = {
             t, tasks, row, r->average_accuracy[t], r->fisher_seconds[t],
-            consolidate ? ewcl_ewc_max_importance(s->ewc) : 0.0f};
-        s->callbacks.task_end(s->callbacks.user, &e);
+            consolidate ? ewcl_ewc_max_importance(s->ewc) : 0.0f, stats,
+            stats != NULL ? layers : 0};
+        if (st == EWCL_OK)
+            s->callbacks.task_end(s->callbacks.user, &e);
+        free(stats);
     }
     return st;
 }
