@@ -2,7 +2,7 @@
  * task better than plain SGD, a seed fixes the run, the metrics match hand-computed
  * matrices, a diverging run and impossible sizes are reported; and `ewcl train` as a user
  * meets it: a short run prints the matrix, bad flags and a missing directory give their exit
- * codes with one line. */
+ * codes with one line, --log-dir writes the run's files. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <math.h>
@@ -376,6 +376,57 @@ START_TEST(cli_rejects_bad_values_naming_the_flag)
 }
 END_TEST
 
+/* --log-dir: the five files of a short run, with the rows the run had; a directory that
+ * cannot be made is one line naming it, before any training. */
+START_TEST(cli_log_dir_writes_the_run_files)
+{
+    const char *base = ewcl_test_make_temp_dir("train-log");
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/runs/first", base);
+    run_output r = run_cli(ARGS("--data-dir", data_dir, "--task-number", "2",
+                                "--epochs-per-task", "1", "--hidden-size", "16",
+                                "--hidden-layer-num", "1", "--batch-size", "100",
+                                "--test-size", "100", "--loss-log-interval", "10",
+                                "--eval-log-interval", "15", "--quiet", "--log-dir", dir));
+    expect_exit(&r, 0);
+    free(r.out);
+    free(r.err);
+    static const char *const names[] = {"config.json", "metrics.csv", "summary.json",
+                                        "accuracy.svg", "loss.svg"};
+    char path[4400];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        char *text = ewcl_test_read_file(path, NULL);
+        ck_assert_msg(text != NULL && text[0] != '\0', "no %s", path);
+        free(text);
+    }
+    /* 30 batches per task, 60 in all: losses at 10…60, evaluations at 15, 30, 45, 60, and
+     * the two task ends, after the header. */
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    char *csv = ewcl_test_read_file(path, NULL);
+    ck_assert_uint_eq(count_lines(csv), 1 + 6 + 4 + 2);
+    ck_assert_ptr_nonnull(strstr(csv, "precision_1,precision_2\n"));
+    ck_assert_ptr_nonnull(strstr(csv, "\n45,eval,2,1,,,,"));
+    ck_assert_ptr_nonnull(strstr(csv, "\n30,task_end,1,1,,,,"));
+    free(csv);
+    ewcl_test_remove_tree(base);
+
+    /* A path through a regular file: no directory can be made there, even by root. */
+    char blocker[4200], blocked[4300];
+    snprintf(blocker, sizeof blocker, "%s/file", ewcl_test_make_temp_dir("train-log"));
+    ck_assert_int_eq(ewcl_test_write_file(blocker, "x", 1), 0);
+    snprintf(blocked, sizeof blocked, "%s/logs", blocker);
+    r = run_cli(ARGS("--data-dir", data_dir, "--log-dir", blocked));
+    expect_exit(&r, 1);
+    ck_assert_msg(count_lines(r.err) == 1 && strstr(r.err, blocked) != NULL, "%s", r.err);
+    ck_assert_str_eq(r.out, "");
+    free(r.out);
+    free(r.err);
+    *strrchr(blocker, '/') = '\0';
+    ewcl_test_remove_tree(blocker);
+}
+END_TEST
+
 START_TEST(cli_missing_data_dir_is_a_runtime_error)
 {
     run_output r = run_cli(ARGS("--data-dir", "/nonexistent/ewcl-data"));
@@ -408,6 +459,7 @@ int main(void)
     tcase_add_test(tc, cli_trains_and_prints_the_matrix);
     tcase_add_test(tc, cli_rejects_bad_values_naming_the_flag);
     tcase_add_test(tc, cli_missing_data_dir_is_a_runtime_error);
+    tcase_add_test(tc, cli_log_dir_writes_the_run_files);
     suite_add_tcase(suite, tc);
     const int code = ewcl_test_run(suite);
     ewcl_test_remove_tree(data_dir);

@@ -9,5 +9,6 @@
 #include "ewcl/data.h"
 #include "ewcl/ewc.h"
 #include "ewcl/train.h"
+#include "ewcl/report.h"
 
 #endif

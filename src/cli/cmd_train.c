@@ -72,6 +72,12 @@ static const char *const train_help[] = {
     "                                   dropout on (explicit --ewc-mode, --fisher-labels\n"
     "                                   still apply)\n"
     "  --quiet                          print only the summary\n"
+    "  --log-dir DIR                    also write the run as files into DIR, created with\n"
+    "                                   its parents (default: no files): config.json (every\n"
+    "                                   setting, the device, the version), metrics.csv (a row\n"
+    "                                   per loss report and evaluation), summary.json (the\n"
+    "                                   accuracy matrix, metrics, times), accuracy.svg and\n"
+    "                                   loss.svg\n"
     "\n"
     "Inputs are normalised by the training set's own pixel mean and std. On a terminal the\n"
     "progress is one live line; otherwise one line per loss report and evaluation.\n"
@@ -107,7 +113,8 @@ enum train_flag_id {
     FLAG_FISHER_DROPOUT,
     FLAG_PENALTY_STEP,
     FLAG_COMPAT,
-    FLAG_QUIET
+    FLAG_QUIET,
+    FLAG_LOG_DIR
 };
 
 static const struct option train_options[] = {
@@ -137,6 +144,7 @@ static const struct option train_options[] = {
     {"penalty-step", required_argument, NULL, FLAG_PENALTY_STEP},
     {"pytorch-ewc-compat", no_argument, NULL, FLAG_COMPAT},
     {"quiet", no_argument, NULL, FLAG_QUIET},
+    {"log-dir", required_argument, NULL, FLAG_LOG_DIR},
     {"help", no_argument, NULL, 'h'},
     CLI_RUNTIME_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -146,6 +154,8 @@ static const struct option train_options[] = {
 typedef struct train_request {
     ewcl_train_config config;
     char data_dir[EWCL_PATH_MAX];
+    char data_dir_used[EWCL_PATH_MAX]; /* resolved, for config.json */
+    char log_dir[EWCL_PATH_MAX];       /* empty: no files */
     bool quiet, compat;
     bool mode_given, labels_given; /* kept when --pytorch-ewc-compat applies its preset */
 } train_request;
@@ -314,6 +324,13 @@ static int parse_flags(int argc, char **argv, train_request *r, cli_runtime_flag
         case FLAG_DATA_DIR:
             snprintf(r->data_dir, sizeof r->data_dir, "%s", optarg);
             break;
+        case FLAG_LOG_DIR:
+            if (optarg[0] == '\0' || (size_t)snprintf(r->log_dir, sizeof r->log_dir, "%s",
+                                                      optarg) >= sizeof r->log_dir) {
+                cli_error("train: --log-dir '%s' is empty or too long", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
         default:
             if (c >= FLAG_HIDDEN_SIZE && c <= FLAG_QUIET) {
                 if (!parse_train_flag(r, c, optarg))
@@ -435,6 +452,83 @@ static void on_task_end(void *user, const ewcl_train_task_end *e)
     fflush(stdout);
 }
 
+/* ---- The log files (--log-dir) ------------------------------------------------------- */
+
+/* The callbacks' user data: the console, and the log when --log-dir asked for one. */
+typedef struct train_state {
+    console con;
+    ewcl_report_log *log;  /* NULL: no files */
+    ewcl_status log_status;
+    ewcl_error log_error;  /* the first failure to log a point */
+    size_t batch_count, epoch_count;
+    uint64_t iteration;    /* of the last progress call: a task ends where it was */
+} train_state;
+
+static void state_progress(void *user, const ewcl_train_progress *p)
+{
+    train_state *st = user;
+    on_progress(&st->con, p);
+    st->iteration = p->iteration;
+    if (st->log != NULL && p->has_losses && st->log_status == EWCL_OK)
+        st->log_status = ewcl_report_log_loss(st->log, p->iteration, p->task, p->epoch,
+                                              p->cross_entropy, p->ewc_loss, p->total_loss,
+                                              &st->log_error);
+}
+
+static void state_evaluation(void *user, const ewcl_train_evaluation *e)
+{
+    train_state *st = user;
+    on_evaluation(&st->con, e);
+    /* Every epoch has the same number of batches: the epoch follows from the iteration. */
+    const size_t epoch = (size_t)((e->iteration - 1) / st->batch_count) % st->epoch_count;
+    if (st->log != NULL && st->log_status == EWCL_OK)
+        st->log_status = ewcl_report_log_accuracy(st->log, EWCL_REPORT_EVAL, e->iteration,
+                                                  e->task, epoch, e->accuracy, e->tasks_seen,
+                                                  &st->log_error);
+}
+
+static void state_task_end(void *user, const ewcl_train_task_end *e)
+{
+    train_state *st = user;
+    on_task_end(&st->con, e);
+    if (st->log != NULL && st->log_status == EWCL_OK)
+        st->log_status = ewcl_report_log_accuracy(st->log, EWCL_REPORT_TASK_END, st->iteration,
+                                                  e->task, st->epoch_count - 1, e->accuracy,
+                                                  e->task + 1, &st->log_error);
+}
+
+/* Writes the files after the run (`result` NULL when it failed); the exit code. */
+static int write_log_files(const train_request *r, const train_state *st,
+                           const ewcl_train_result *result, const ewcl_device_info *device)
+{
+    ewcl_error err = st->log_error;
+    ewcl_status s = st->log_status;
+    if (s == EWCL_OK) {
+        const ewcl_report_run run = {device, r->data_dir_used};
+        s = ewcl_report_write_all(r->log_dir, st->log, &r->config, result, &run, &err);
+    }
+    if (s == EWCL_OK)
+        return CLI_EXIT_OK;
+    cli_error("train: %s", err.message);
+    return CLI_EXIT_RUNTIME;
+}
+
+/* --log-dir: the directory made and checked before anything runs, and an empty log. */
+static int open_log(const train_request *r, ewcl_report_log **log)
+{
+    *log = NULL;
+    if (r->log_dir[0] == '\0')
+        return CLI_EXIT_OK;
+    ewcl_error err;
+    ewcl_status s = ewcl_report_prepare_dir(r->log_dir, &err);
+    if (s == EWCL_OK)
+        s = ewcl_report_log_create(r->config.task_number, log, &err);
+    if (s == EWCL_OK)
+        return CLI_EXIT_OK;
+    cli_error("train: %s", err.message);
+    return CLI_EXIT_RUNTIME;
+}
+
 /* ---- The summary ---------------------------------------------------------------------- */
 
 static void print_matrix(const ewcl_train_result *r)
@@ -489,15 +583,14 @@ static void print_summary(const ewcl_train_result *r, const ewcl_train_config *c
 
 /* ---- The command ---------------------------------------------------------------------- */
 
-static int load_data(const train_request *r, ewcl_idx_data *data)
+static int load_data(train_request *r, ewcl_idx_data *data)
 {
-    char dir[EWCL_PATH_MAX];
     ewcl_error err;
     ewcl_error_clear(&err);
-    ewcl_status s = ewcl_data_dir_resolve(r->data_dir, getenv("EWCL_DATA_DIR"), dir,
-                                          sizeof dir, &err);
+    ewcl_status s = ewcl_data_dir_resolve(r->data_dir, getenv("EWCL_DATA_DIR"),
+                                          r->data_dir_used, sizeof r->data_dir_used, &err);
     if (s == EWCL_OK)
-        s = ewcl_idx_load_dir(dir, TRAIN_CLASSES, data, &err);
+        s = ewcl_idx_load_dir(r->data_dir_used, TRAIN_CLASSES, data, &err);
     if (s == EWCL_OK)
         return CLI_EXIT_OK;
     cli_error("train: %s", err.message);
@@ -515,30 +608,44 @@ int cmd_train(int argc, char **argv)
     int code = parse_flags(argc, argv, &r, &flags);
     if (code != CLI_EXIT_OK)
         return code < 0 ? CLI_EXIT_OK : code;
+    ewcl_report_log *log = NULL;
+    code = open_log(&r, &log);
     ewcl_idx_data data;
     memset(&data, 0, sizeof data);
-    code = load_data(&r, &data);
+    if (code == CLI_EXIT_OK)
+        code = load_data(&r, &data);
     if (code == CLI_EXIT_OK && !check_against_data(&r.config, &data))
         code = CLI_EXIT_USAGE;
     ewcl_runtime *rt = NULL;
     if (code == CLI_EXIT_OK)
         code = cli_open_runtime(&flags, &rt);
     if (code == CLI_EXIT_OK) {
-        console con = {.live = isatty(STDOUT_FILENO) == 1, .quiet = r.quiet,
-                       .verbose = flags.verbose};
-        const ewcl_train_callbacks callbacks = {on_progress, on_evaluation, on_task_end, &con};
+        train_state st = {
+            .con = {.live = isatty(STDOUT_FILENO) == 1, .quiet = r.quiet,
+                    .verbose = flags.verbose},
+            .log = log,
+            .batch_count = (data.train.count + r.config.batch_size - 1) / r.config.batch_size,
+            .epoch_count = r.config.epochs_per_task};
+        const ewcl_train_callbacks callbacks = {state_progress, state_evaluation,
+                                                state_task_end, &st};
         ewcl_train_result result;
         const ewcl_status s = ewcl_train_run(rt, &data, &r.config, &callbacks, &result);
-        close_live_line(&con);
-        if (s == EWCL_OK)
+        close_live_line(&st.con);
+        if (s == EWCL_OK) {
             print_summary(&result, &r.config, ewcl_runtime_device(rt));
-        else {
+            if (log != NULL)
+                code = write_log_files(&r, &st, &result, ewcl_runtime_device(rt));
+        } else {
             cli_error("train: %s", ewcl_runtime_error(rt)->message);
             code = cli_exit_code(s);
+            /* A failed run's curves are what explain it (a diverging loss, say). */
+            if (log != NULL)
+                write_log_files(&r, &st, NULL, ewcl_runtime_device(rt));
         }
         ewcl_train_result_free(&result);
     }
     ewcl_idx_data_free(&data);
     ewcl_runtime_destroy(rt);
+    ewcl_report_log_destroy(log);
     return code;
 }
