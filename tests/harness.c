@@ -78,9 +78,15 @@ ewcl_runtime *ewcl_test_open_runtime_logged(ewcl_log_fn log, void *user)
     ewcl_runtime_options_default(&o);
     o.log = log;
     o.log_user = user;
+    return ewcl_test_open_runtime_with(o);
+}
+
+ewcl_runtime *ewcl_test_open_runtime_with(ewcl_runtime_options o)
+{
     const char *device = getenv("EWCL_TEST_DEVICE");
-    snprintf(o.device, sizeof o.device, "%s",
-             device != NULL && device[0] != '\0' ? device : "runtime:pocl");
+    if (o.device[0] == '\0')
+        snprintf(o.device, sizeof o.device, "%s",
+                 device != NULL && device[0] != '\0' ? device : "runtime:pocl");
     next_oclgrind_log();
     ewcl_error err;
     ewcl_runtime *rt = NULL;

@@ -30,6 +30,10 @@ void ewcl_test_require_device(void);
 ewcl_runtime *ewcl_test_open_runtime(void);
 /* The same, with the library's messages going to `log` (see ewcl_runtime_options). */
 ewcl_runtime *ewcl_test_open_runtime_logged(ewcl_log_fn log, void *user);
+/* The same with the caller's options (profile overrides, cache folder, …); an empty
+ * `device` is filled as above. Under Oclgrind the runtime gets its own log, checked at the
+ * end of ewcl_test_run. */
+ewcl_runtime *ewcl_test_open_runtime_with(ewcl_runtime_options options);
 
 /* True when the suite runs under the Oclgrind simulator ($EWCL_TEST_SMALL=1): tests then
  * use small shapes only, since simulation is slow. */

@@ -317,58 +317,23 @@ static const design designs[] = {
      true},
 };
 
-/* Oclgrind rewrites $OCLGRIND_LOG for every context it creates; the harness gives each
- * runtime it opens a log of its own, and the runtimes opened here get one too, beside the
- * current log, checked once the runtime is gone. Returns false when not under Oclgrind. */
-static bool design_log_open(int index, char *path, size_t size, char *previous,
-                            size_t previous_size)
-{
-    const char *log = getenv("OCLGRIND_LOG");
-    if (log == NULL || log[0] == '\0')
-        return false;
-    snprintf(previous, previous_size, "%s", log);
-    snprintf(path, size, "%s.design%d", log, index);
-    ck_assert_int_eq(ewcl_test_write_file(path, "", 0), 0);
-    setenv("OCLGRIND_LOG", path, 1);
-    return true;
-}
-
-static void design_log_check(const char *path, const char *previous)
-{
-    setenv("OCLGRIND_LOG", previous, 1);
-    size_t size = 0;
-    char *log = ewcl_test_read_file(path, &size);
-    ck_assert_msg(log == NULL || size == 0, "Oclgrind reported problems (%s):\n%s", path, log);
-    free(log);
-}
-
 static ewcl_runtime *open_runtime_with(const ewcl_profile_overrides *profile)
 {
     ewcl_runtime_options o;
     ewcl_runtime_options_default(&o);
-    const char *device = getenv("EWCL_TEST_DEVICE");
-    snprintf(o.device, sizeof o.device, "%s",
-             device != NULL && device[0] != '\0' ? device : "runtime:pocl");
     o.profile = *profile;
     o.profile.gemm_engine = EWCL_GEMM_NATIVE;
-    ewcl_error err;
-    ewcl_runtime *rt = NULL;
-    ck_assert_msg(ewcl_runtime_create(&o, &rt, &err) == EWCL_OK, "%s", err.message);
-    return rt;
+    return ewcl_test_open_runtime_with(o);
 }
 
 START_TEST(every_design_matches_reference)
 {
     if (ewcl_test_small() && !designs[_i].on_oclgrind)
         return;
-    char log[4400], previous_log[4400];
-    const bool logged = design_log_open(_i, log, sizeof log, previous_log, sizeof previous_log);
     ewcl_runtime *rt = open_runtime_with(&designs[_i].profile);
     check_shapes(rt, EWCL_GEMM_NATIVE, small_shapes, COUNT(small_shapes));
     check_special_cases(rt, EWCL_GEMM_NATIVE);
     ewcl_runtime_destroy(rt);
-    if (logged)
-        design_log_check(log, previous_log);
 }
 END_TEST
 
@@ -417,12 +382,8 @@ static ewcl_runtime *open_undecided(const char *cache)
 {
     ewcl_runtime_options o;
     ewcl_runtime_options_default(&o);
-    const char *device = getenv("EWCL_TEST_DEVICE");
-    snprintf(o.device, sizeof o.device, "%s", device != NULL ? device : "runtime:pocl");
     snprintf(o.cache_dir, sizeof o.cache_dir, "%s", cache);
-    ewcl_error err;
-    ewcl_runtime *rt = NULL;
-    ck_assert_msg(ewcl_runtime_create(&o, &rt, &err) == EWCL_OK, "%s", err.message);
+    ewcl_runtime *rt = ewcl_test_open_runtime_with(o);
     rt->gemm_choice = EWCL_GEMM_AUTO; /* as for a GPU outside CLBlast's tuning database */
     return rt;
 }

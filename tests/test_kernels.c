@@ -672,11 +672,7 @@ static ewcl_runtime *open_device(const char *selector)
     ewcl_runtime_options o;
     ewcl_runtime_options_default(&o);
     snprintf(o.device, sizeof o.device, "%s", selector);
-    ewcl_error err;
-    ewcl_runtime *rt = NULL;
-    ck_assert_msg(ewcl_runtime_create(&o, &rt, &err) == EWCL_OK, "opening %s: %s", selector,
-                  err.message);
-    return rt;
+    return ewcl_test_open_runtime_with(o);
 }
 
 /* The fused forward of one shape on a device: the whole buffer afterwards. */

@@ -87,14 +87,15 @@ ewcl_status ewcl_op_weighted_square(ewcl_runtime *rt, cl_mem x, size_t offset, s
     return s == EWCL_OK ? ewcl_launch_rows(rt, k, name, cols, rows) : s;
 }
 
-/* The checks every vector kernel of the state shares: each buffer holds n floats. */
-static ewcl_status check_vectors(ewcl_runtime *rt, const char *name, size_t n,
-                                 const cl_mem *buffers, int count)
+/* What every vector kernel of the state shares: each buffer holds n floats, then the
+ * runtime's kernel object. */
+static ewcl_status vector_kernel(ewcl_runtime *rt, const char *name, size_t n,
+                                 const cl_mem *buffers, int count, cl_kernel *k)
 {
     ewcl_status s = EWCL_OK;
     for (int i = 0; i < count && s == EWCL_OK; i++)
         s = ewcl_check_buffer(rt, name, buffers[i], 0, n);
-    return s;
+    return s == EWCL_OK ? ewcl_runtime_kernel(rt, program, name, k) : s;
 }
 
 ewcl_status ewcl_op_ewc_consolidate(ewcl_runtime *rt, cl_mem S, cl_mem mu, cl_mem fisher,
@@ -103,10 +104,8 @@ ewcl_status ewcl_op_ewc_consolidate(ewcl_runtime *rt, cl_mem S, cl_mem mu, cl_me
 {
     static const char name[] = "ewcl_ewc_consolidate";
     const cl_mem buffers[] = {S, mu, fisher, theta, terms};
-    ewcl_status s = check_vectors(rt, name, n, buffers, 5);
     cl_kernel k = NULL;
-    if (s == EWCL_OK)
-        s = ewcl_runtime_kernel(rt, program, name, &k);
+    ewcl_status s = vector_kernel(rt, name, n, buffers, 5, &k);
     if (s != EWCL_OK)
         return s;
     const cl_uint count = (cl_uint)n, is_online = online;
@@ -127,10 +126,8 @@ ewcl_status ewcl_op_ewc_penalty_terms(ewcl_runtime *rt, cl_mem S, cl_mem mu, cl_
 {
     static const char name[] = "ewcl_ewc_penalty_terms";
     const cl_mem buffers[] = {S, mu, theta, terms};
-    ewcl_status s = check_vectors(rt, name, n, buffers, 4);
     cl_kernel k = NULL;
-    if (s == EWCL_OK)
-        s = ewcl_runtime_kernel(rt, program, name, &k);
+    ewcl_status s = vector_kernel(rt, name, n, buffers, 4, &k);
     if (s != EWCL_OK)
         return s;
     const cl_uint count = (cl_uint)n;
@@ -149,10 +146,8 @@ ewcl_status ewcl_op_ewc_update(ewcl_runtime *rt, cl_mem theta, cl_mem grad, cl_m
 {
     static const char name[] = "ewcl_ewc_update";
     const cl_mem buffers[] = {theta, grad, S, mu};
-    ewcl_status s = check_vectors(rt, name, n, buffers, 4);
     cl_kernel k = NULL;
-    if (s == EWCL_OK)
-        s = ewcl_runtime_kernel(rt, program, name, &k);
+    ewcl_status s = vector_kernel(rt, name, n, buffers, 4, &k);
     if (s != EWCL_OK)
         return s;
     const cl_uint count = (cl_uint)n, implicit = implicit_step;
