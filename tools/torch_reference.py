@@ -175,6 +175,8 @@ def parse_args(argv):
       help="normalisation constants (default: the training set's pixel mean and std)")
     a("--threads", type=count(1024), default=1, help="PyTorch and BLAS threads (1)")
     a("--quiet", action="store_true", help="print only the summary")
+    a("-v", "--verbose", action="store_true",
+      help="each task's Fisher per layer: sum, max, zero entries (as ewcl train -v)")
     a("--log-dir", help="write config.json, metrics.csv and summary.json into this folder")
     return p.parse_args(argv)
 
@@ -619,12 +621,25 @@ def train(torch, args, train_set, test_set, run, say):
             run.fisher_per_task[task] = time.perf_counter() - start
             line += (f"; Fisher + consolidation {1e3 * run.fisher_per_task[task]:.1f} ms, max "
                      f"importance {penalty.max_importance:.3g}")
+            if args.verbose:
+                line += "".join(fisher_stats(fisher))
             product = args.lr * args.lamda * penalty.max_importance
             if args.penalty_step == "explicit" and product >= 2.0:
                 say(f"warning: EWC penalty step unstable: lr·λ·max(S) = {product:.3g} ≥ 2")
         run.switch("train")
         say(line)
     run.switch("setup")
+
+
+def fisher_stats(fisher):
+    """Lines as `ewcl train -v` prints them: per layer (weights and bias together)."""
+    for l in range(len(fisher) // 2):
+        w, b = fisher[2 * l], fisher[2 * l + 1]
+        total = w.double().sum().item() + b.double().sum().item()
+        top = max(w.max().item(), b.max().item())
+        zeros = int((w == 0).sum().item() + (b == 0).sum().item())
+        yield (f"\n  Fisher of layer {l + 1}: sum {total:.4g}, max {top:.4g}, zero entries "
+               f"{zeros} of {w.numel() + b.numel()}")
 
 
 def log_losses(run, penalty, params, task, last, check_loss, say, T, E, batches):
