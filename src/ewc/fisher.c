@@ -3,11 +3,10 @@
  * output — one GEMM per layer on squared operands, no per-sample loop. */
 #include <stdlib.h>
 
+#include "ewc/ewc_core.h"
 #include "ewc/ewc_internal.h"
 #include "ops/buffer.h"
-#include "ops/elementwise.h"
 #include "ops/ewc_kernels.h"
-#include "ops/gemm.h"
 #include "runtime/error_internal.h"
 
 /* Philox stream of the sampled labels, apart from the dropout streams (0 … layers). */
@@ -26,25 +25,16 @@ static ewcl_status accumulate_layer(void *user, ewcl_mlp *m, size_t l, size_t ba
     const fisher_pass *pass = user;
     ewcl_ewc *e = pass->ewc;
     const ewcl_mlp_layer *shape = &m->layers[l].shape;
-    ewcl_status s = ewcl_op_weighted_square(e->rt, x, x_offset, batch, shape->in, shape->in,
-                                            NULL, 1.0f, e->square_x);
-    if (s == EWCL_OK)
-        s = ewcl_op_weighted_square(e->rt, delta, 0, batch, shape->out, shape->out,
-                                    pass->weighted ? e->weights : NULL, pass->scale,
-                                    e->square_delta);
-    const ewcl_gemm_args g = {
-        .trans_a = EWCL_TRANS, .trans_b = EWCL_NO_TRANS,
-        .m = shape->in, .n = shape->out, .k = batch, .alpha = 1.0f, .beta = 1.0f,
-        .a = e->square_x, .a_offset = 0, .lda = shape->in,
-        .b = e->square_delta, .b_offset = 0, .ldb = shape->out,
-        .c = e->fisher, .c_offset = shape->weight_offset, .ldc = shape->out,
+    const ewcl_ewc_layer_args layer = {
+        .rows = batch, .in = shape->in, .out = shape->out,
+        .x = x, .x_offset = x_offset, .ldx = shape->in,
+        .delta = delta, .delta_offset = 0, .ld_delta = shape->out,
+        .weight_offset = shape->weight_offset, .bias_offset = shape->bias_offset,
+        .scale = pass->scale,
     };
-    if (s == EWCL_OK)
-        s = ewcl_gemm(e->rt, m->config.gemm, &g);
-    if (s == EWCL_OK)
-        s = ewcl_op_column_sum(e->rt, e->square_delta, 0, batch, shape->out, shape->out,
-                               e->fisher, shape->bias_offset, true);
-    return s;
+    return ewcl_ewc_fisher_layer(e->rt, m->config.gemm, &layer,
+                                 pass->weighted ? e->weights : NULL, e->square_x,
+                                 e->square_delta, e->fisher);
 }
 
 static ewcl_fisher_label_mode label_mode(ewcl_fisher_labels labels)

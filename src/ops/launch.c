@@ -86,3 +86,42 @@ size_t ewcl_matrix_span(size_t rows, size_t cols, size_t ld)
 {
     return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
 }
+
+ewcl_status ewcl_events_wait(ewcl_runtime *rt, const ewcl_cl_events *events)
+{
+    if (events == NULL)
+        return EWCL_OK;
+    if (events->done != NULL)
+        *events->done = NULL;
+    if ((events->wait_count == 0) != (events->wait == NULL))
+        return EWCL_FAIL(&rt->error, EWCL_ERR_INVALID_ARGUMENT,
+                         "events: a wait list of %u events at %p (a count needs a list, a list "
+                         "needs a count)",
+                         (unsigned)events->wait_count, (const void *)events->wait);
+    if (events->wait_count == 0)
+        return EWCL_OK;
+    /* A barrier, not a marker: later commands of the in-order queue must not start before
+     * the caller's events complete. */
+    const cl_int rc =
+        clEnqueueBarrierWithWaitList(rt->queue, events->wait_count, events->wait, NULL);
+    if (rc != CL_SUCCESS)
+        return EWCL_FAIL_CL(&rt->error, rc,
+                            "waiting for the caller's %u events (they must belong to the "
+                            "runtime's context)",
+                            (unsigned)events->wait_count);
+    return EWCL_OK;
+}
+
+ewcl_status ewcl_events_signal(ewcl_runtime *rt, const ewcl_cl_events *events,
+                               ewcl_status op_status)
+{
+    if (op_status != EWCL_OK || events == NULL || events->done == NULL)
+        return op_status;
+    /* With an empty wait list the marker completes when every earlier command has. */
+    const cl_int rc = clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, events->done);
+    if (rc != CL_SUCCESS) {
+        *events->done = NULL;
+        return EWCL_FAIL_CL(&rt->error, rc, "clEnqueueMarkerWithWaitList for the op's event");
+    }
+    return EWCL_OK;
+}

@@ -39,4 +39,19 @@ ewcl_status ewcl_check_buffer(ewcl_runtime *rt, const char *what, cl_mem buffer,
 /* Floats spanned by a rows×cols row-major matrix with row stride ld (0 when empty). */
 size_t ewcl_matrix_span(size_t rows, size_t cols, size_t ld);
 
+/* The event plumbing of the public cl-level ops (ewcl_cl_events in ewcl/ewcl_cl.h). The
+ * runtime's queue is in-order, so one op of any number of kernels, GEMM engines included,
+ * is bracketed by two commands instead of threading events through every launch:
+ *   ewcl_events_wait   before the op's first command: a barrier on the caller's wait list
+ *                      (nothing when the list is empty); clears *done first, so a failed op
+ *                      never hands out a stale event. A list of events without a pointer,
+ *                      or a pointer with no count, is EWCL_ERR_INVALID_ARGUMENT.
+ *   ewcl_events_signal after the op: when `op_status` is EWCL_OK and the caller asked, a
+ *                      marker whose event completes with everything enqueued before it.
+ *                      Returns op_status when that is an error.
+ * `events` may be NULL: neither waits nor signals. */
+ewcl_status ewcl_events_wait(ewcl_runtime *rt, const ewcl_cl_events *events);
+ewcl_status ewcl_events_signal(ewcl_runtime *rt, const ewcl_cl_events *events,
+                               ewcl_status op_status);
+
 #endif
