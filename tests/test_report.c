@@ -177,6 +177,12 @@ START_TEST(accuracy_svg_has_a_polyline_per_task)
     }
     ck_assert_ptr_nonnull(strstr(svg, ">iteration<"));
     ck_assert_ptr_nonnull(strstr(svg, ">precision<"));
+    /* One dashed line where task 2 starts (task 1 ended at iteration 80): x runs from 0 at
+     * 70 px to the last point, 120, at 590 px, so 70 + 80/120·520 = 416.67. */
+    const char *marker = strstr(svg, "stroke-dasharray");
+    ck_assert_ptr_nonnull(marker);
+    ck_assert_ptr_null(strstr(marker + 1, "stroke-dasharray"));
+    ck_assert_ptr_nonnull(strstr(svg, "<line x1=\"416.67\" y1=\"40\" x2=\"416.67\""));
     free(svg);
     ewcl_report_log_destroy(log);
     ewcl_test_remove_tree(dir);
@@ -197,6 +203,10 @@ START_TEST(loss_svg_has_three_series)
     ck_assert_uint_eq(polyline_points(svg, counts, 4), 3);
     for (size_t k = 0; k < 3; k++)
         ck_assert_uint_eq(counts[k], 3);
+    /* Losses up to 2.0: 5 % headroom gives 2.1, and the axis ends on a tick of the step
+     * it uses (0.5): 2.5, at the top of the plot (y 40, its label 4 px lower). */
+    ck_assert_msg(strstr(svg, "y=\"44.00\" text-anchor=\"end\">2.5<") != NULL, "%s", svg);
+    ck_assert_ptr_null(strstr(svg, ">3<"));
     ck_assert_ptr_nonnull(strstr(svg, ">cross-entropy<"));
     ck_assert_ptr_nonnull(strstr(svg, ">EWC penalty<"));
     ck_assert_ptr_nonnull(strstr(svg, ">total<"));

@@ -90,6 +90,10 @@ EWCL_API ewcl_status ewcl_report_write_config_json(const ewcl_train_config *conf
 EWCL_API ewcl_status ewcl_report_write_summary_json(const ewcl_train_result *result,
                                                     const ewcl_report_run *run,
                                                     const char *path, ewcl_error *err);
+/* The same document as text (ending in a newline) in *out, to be freed with free(). */
+EWCL_API ewcl_status ewcl_report_summary_json(const ewcl_train_result *result,
+                                              const ewcl_report_run *run, char **out,
+                                              ewcl_error *err);
 
 /* All five files above into `dir` (which must exist: ewcl_report_prepare_dir). `result`
  * NULL (a run that failed) leaves out summary.json: the rest shows how far it got. */
@@ -97,6 +101,63 @@ EWCL_API ewcl_status ewcl_report_write_all(const char *dir, const ewcl_report_lo
                                            const ewcl_train_config *config,
                                            const ewcl_train_result *result,
                                            const ewcl_report_run *run, ewcl_error *err);
+
+/* ---- Reading a run folder back (`ewcl report`) ------------------------------------------ */
+
+/* One leaf of config.json under its dotted path: "schedule.lr" = "0.1". */
+typedef struct ewcl_report_setting {
+    char *key;
+    char *value; /* a string as written; a number, boolean, null or array as compact JSON */
+} ewcl_report_setting;
+
+/* What a run folder's config.json and summary.json say. Numbers that are null or absent in
+ * summary.json are NaN (BWT of one task, a time another implementation does not measure). */
+typedef struct ewcl_report_record {
+    ewcl_report_setting *settings; /* config.json's leaves in file order; unknown keys kept */
+    size_t setting_count;
+    size_t task_count;
+    double *accuracy;              /* task_count², R[i·task_count + j] */
+    double *average_accuracy;      /* task_count */
+    double final_average_accuracy, bwt, forgetting;
+    double setup_seconds, train_seconds, fisher_seconds, eval_seconds, total_seconds;
+    double images_per_second;
+} ewcl_report_record;
+
+/* Reads `dir`/config.json and `dir`/summary.json (as ewcl_report_write_all and
+ * tools/torch_reference.py write them). Errors, the message naming the file: a folder or
+ * file that does not exist, EWCL_ERR_INVALID_ARGUMENT (not a run folder); one that cannot be
+ * read, EWCL_ERR_IO; text that is not JSON (with its line), or a summary of the wrong shape
+ * (task_count not 1 … 4096, an accuracy matrix that is not task_count rows of task_count
+ * numbers in [0, 1] or null, a metric or time that is not a number or null),
+ * EWCL_ERR_FORMAT. On failure *out is empty. */
+EWCL_API ewcl_status ewcl_report_read_run(const char *dir, ewcl_report_record *out,
+                                          ewcl_error *err);
+/* The value of setting `key`, NULL when the run has none. */
+EWCL_API const char *ewcl_report_record_setting(const ewcl_report_record *record,
+                                                const char *key);
+/* Frees and empties the record; NULL or an empty record does nothing. */
+EWCL_API void ewcl_report_record_free(ewcl_report_record *record);
+
+/* ---- Other documents ------------------------------------------------------------------- */
+
+/* `size` bytes to `path`, atomically like every file above (for documents a caller builds
+ * itself, such as `ewcl compare`'s compare.json). */
+EWCL_API ewcl_status ewcl_report_write_file(const char *path, const void *bytes, size_t size,
+                                            ewcl_error *err);
+
+/* One panel of a bar chart: a value per category. */
+typedef struct ewcl_report_bars {
+    const char *title, *y_label; /* plain text */
+    const double *values;        /* one per category; NaN draws no bar, only "n/a" */
+    double y_max;                /* top of the y axis; 0: from the data */
+} ewcl_report_bars;
+
+/* Bar charts over the same named categories (device names, say: escaped here), one panel
+ * below the other in one SVG document, written atomically. */
+EWCL_API ewcl_status ewcl_report_write_bars_svg(const char *const *categories, size_t count,
+                                                const ewcl_report_bars *panels,
+                                                size_t panel_count, const char *path,
+                                                ewcl_error *err);
 
 #ifdef __cplusplus
 }

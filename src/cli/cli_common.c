@@ -3,6 +3,7 @@
 #include "cli_common.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,11 @@ bool cli_runtime_flag(cli_runtime_flags *flags, int option, const char *argument
         return true;
     case CLI_FLAG_CACHE_DIR:
         snprintf(o->cache_dir, sizeof o->cache_dir, "%s", argument);
+        flags->cache_dir_given = true;
         return true;
     case CLI_FLAG_NO_CACHE:
         o->cache_dir[0] = '\0';
+        flags->no_cache_given = true;
         return true;
     case 'v':
     case CLI_FLAG_VERBOSE:
@@ -145,6 +148,11 @@ int cli_bad_flag(const char *command, char *const argv[], int getopt_result)
     const char *flag = argv[optind - 1];
     if (getopt_result == ':')
         cli_error("%s: flag '%s' needs a value (see `ewcl %s --help`)", command, flag, command);
+    else if (optopt != 0 && strncmp(flag, "--", 2) == 0)
+        /* A known long flag given a value it does not take (--consolidate=yes): optopt is
+         * its id, not a character. */
+        cli_error("%s: flag '%s' takes no value (see `ewcl %s --help`)", command, flag,
+                  command);
     else if (optopt != 0)
         cli_error("%s: unknown flag '-%c' (see `ewcl %s --help`)", command, optopt, command);
     else
@@ -172,6 +180,10 @@ bool cli_flags_done(const char *command, const cli_runtime_flags *flags, int arg
 {
     if (flags->bad_value)
         return false;
+    if (flags->cache_dir_given && flags->no_cache_given) {
+        cli_error("%s: --no-cache and --cache-dir contradict each other", command);
+        return false;
+    }
     if (optind < argc) {
         cli_error("%s: unexpected argument '%s'", command, argv[optind]);
         return false;
@@ -183,4 +195,31 @@ void cli_getopt_reset(void)
 {
     optind = 1;
     opterr = 0;
+}
+
+static void print_accuracy(int width, double value)
+{
+    if (isfinite(value))
+        printf("%*.4f", width, value);
+    else
+        printf("%*s", width, "-");
+}
+
+void cli_print_accuracy_matrix(const double *accuracy, const double *average, size_t tasks)
+{
+    /* Every column 9 wide, right-aligned, so headers sit over their numbers. */
+    printf("%-9s", "");
+    for (size_t j = 0; j < tasks; j++) {
+        char header[32];
+        snprintf(header, sizeof header, "task %zu", j + 1);
+        printf("%9s", header);
+    }
+    printf("%10s\n", "average");
+    for (size_t i = 0; i < tasks; i++) {
+        printf("after %-3zu", i + 1);
+        for (size_t j = 0; j < tasks; j++)
+            print_accuracy(9, accuracy[i * tasks + j]);
+        print_accuracy(10, average[i]);
+        putchar('\n');
+    }
 }

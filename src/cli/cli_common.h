@@ -27,6 +27,7 @@ typedef struct cli_runtime_flags {
     ewcl_runtime_options options;
     bool verbose;
     bool bad_value;
+    bool cache_dir_given, no_cache_given; /* both: a contradiction cli_flags_done refuses */
 } cli_runtime_flags;
 
 enum cli_runtime_flag_id {
@@ -82,12 +83,19 @@ int cli_bad_flag(const char *command, char *const argv[], int getopt_result);
 bool cli_parse_long(const char *command, const char *flag, const char *text, long min,
                     long max, long *out);
 
-/* After the flag loop: false (one line printed) when a runtime flag had a bad value or
- * positional arguments are left over; the caller then exits with CLI_EXIT_USAGE. */
+/* After the flag loop: false (one line printed) when a runtime flag had a bad value,
+ * runtime flags contradict each other (--no-cache with --cache-dir) or positional
+ * arguments are left over; the caller then exits with CLI_EXIT_USAGE. */
 bool cli_flags_done(const char *command, const cli_runtime_flags *flags, int argc,
                     char *const argv[]);
 
 /* Prepares getopt_long for a fresh parse of a subcommand's argv. */
 void cli_getopt_reset(void);
+
+/* An accuracy matrix R[i][j] (tasks × tasks, row-major) on stdout as `train` and `report`
+ * print it: a header of task columns, a row "after i" per task with `average[i]` last;
+ * columns right-aligned under their headers, a non-finite entry (null in a summary read
+ * back) as "-". */
+void cli_print_accuracy_matrix(const double *accuracy, const double *average, size_t tasks);
 
 #endif

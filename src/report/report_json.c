@@ -110,6 +110,7 @@ ewcl_status ewcl_report_write_config_json(const ewcl_train_config *c,
     add_count(s, "seed", c->seed);
     cJSON *e = cJSON_AddObjectToObject(root, "ewc");
     cJSON_AddBoolToObject(e, "consolidate", c->consolidate);
+    cJSON_AddBoolToObject(e, "consolidate_last", c->consolidate_last);
     cJSON_AddStringToObject(e, "mode", modes[c->ewc.mode]);
     add_float(e, "lambda", c->ewc.lambda);
     add_float(e, "gamma", c->ewc.gamma);
@@ -130,14 +131,13 @@ ewcl_status ewcl_report_write_config_json(const ewcl_train_config *c,
     return write_json(root, path, err);
 }
 
-ewcl_status ewcl_report_write_summary_json(const ewcl_train_result *r,
-                                           const ewcl_report_run *run, const char *path,
-                                           ewcl_error *err)
+/* summary.json's document; NULL when memory runs out. */
+static cJSON *summary_document(const ewcl_train_result *r, const ewcl_report_run *run)
 {
     const size_t t = r->task_count;
     cJSON *root = cJSON_CreateObject();
     if (root == NULL)
-        return EWCL_FAIL(err, EWCL_ERR_OUT_OF_MEMORY, "out of memory building %s", path);
+        return NULL;
     add_run(root, run);
     add_count(root, "task_count", t);
     /* Row i: after training task i; column j: the full test set of task j. */
@@ -162,5 +162,32 @@ ewcl_status ewcl_report_write_summary_json(const ewcl_train_result *r,
     cJSON *norm = cJSON_AddObjectToObject(root, "normalisation");
     add_number(norm, "mean", r->mean);
     add_number(norm, "std", r->std);
-    return write_json(root, path, err);
+    return root;
+}
+
+ewcl_status ewcl_report_write_summary_json(const ewcl_train_result *r,
+                                           const ewcl_report_run *run, const char *path,
+                                           ewcl_error *err)
+{
+    return write_json(summary_document(r, run), path, err);
+}
+
+ewcl_status ewcl_report_summary_json(const ewcl_train_result *r, const ewcl_report_run *run,
+                                     char **out, ewcl_error *err)
+{
+    *out = NULL;
+    cJSON *root = summary_document(r, run);
+    char *text = root != NULL ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    /* The caller frees with free(), which need not be cJSON's allocator. */
+    report_text t = {0};
+    if (text != NULL)
+        report_text_append(&t, "%s\n", text);
+    cJSON_free(text);
+    if (text == NULL || t.failed) {
+        report_text_free(&t);
+        return EWCL_FAIL(err, EWCL_ERR_OUT_OF_MEMORY, "out of memory building the summary");
+    }
+    *out = t.data;
+    return EWCL_OK;
 }

@@ -6,21 +6,44 @@
 #include "report/svg_chart.h"
 #include "runtime/error_internal.h"
 
-/* Renders `chart` and writes it; `x`, `y` are freed here. */
-static ewcl_status write_chart(const svg_chart *chart, double *x, double *y, const char *path,
-                               ewcl_error *err)
+/* Where each task after the first starts: the end of the one before (its task_end row);
+ * malloc'd (at least one element, so that NULL means out of memory), count in *count. */
+static svg_marker *task_markers(const ewcl_report_log *log, size_t *count)
 {
-    if (x == NULL || y == NULL) {
+    svg_marker *markers = malloc((log->task_count > 1 ? log->task_count : 1) * sizeof *markers);
+    *count = 0;
+    for (size_t i = 0; markers != NULL && i < log->count; i++) {
+        const report_row *r = &log->rows[i];
+        if (r->kind != EWCL_REPORT_TASK_END || r->task + 1 >= log->task_count ||
+            *count + 1 >= log->task_count)
+            continue;
+        markers[*count].x = (double)r->iteration;
+        snprintf(markers[*count].name, sizeof markers[*count].name, "task %zu", r->task + 2);
+        ++*count;
+    }
+    return markers;
+}
+
+/* Renders `chart` with the task boundaries of `log` and writes it; `x`, `y` are freed
+ * here. */
+static ewcl_status write_chart(svg_chart chart, const ewcl_report_log *log, double *x,
+                               double *y, const char *path, ewcl_error *err)
+{
+    svg_marker *markers = task_markers(log, &chart.marker_count);
+    if (x == NULL || y == NULL || markers == NULL) {
         free(x);
         free(y);
+        free(markers);
         return EWCL_FAIL(err, EWCL_ERR_OUT_OF_MEMORY, "out of memory building %s", path);
     }
+    chart.markers = markers;
     report_text t = {0};
-    svg_chart_render(chart, &t);
+    svg_chart_render(&chart, &t);
     const ewcl_status s = report_text_write(&t, path, err);
     report_text_free(&t);
     free(x);
     free(y);
+    free(markers);
     return s;
 }
 
@@ -50,9 +73,10 @@ ewcl_status ewcl_report_write_accuracy_svg(const ewcl_report_log *log, const cha
             s->count++;
         }
     }
-    const svg_chart chart = {"Test precision per task", "iteration", "precision", series,
-                             tasks, true, 0.0, 1.0};
-    const ewcl_status st = write_chart(&chart, x, y, path, err);
+    const svg_chart chart = {.title = "Test precision per task", .x_label = "iteration",
+                             .y_label = "precision", .series = series, .series_count = tasks,
+                             .fixed_y = true, .y_min = 0.0, .y_max = 1.0};
+    const ewcl_status st = write_chart(chart, log, x, y, path, err);
     free(series);
     return st;
 }
@@ -76,6 +100,7 @@ ewcl_status ewcl_report_write_loss_svg(const ewcl_report_log *log, const char *p
             }
         series[k].count = count;
     }
-    const svg_chart chart = {"Training loss", "iteration", "loss", series, 3, false, 0.0, 0.0};
-    return write_chart(&chart, x, y, path, err);
+    const svg_chart chart = {.title = "Training loss", .x_label = "iteration",
+                             .y_label = "loss", .series = series, .series_count = 3};
+    return write_chart(chart, log, x, y, path, err);
 }
