@@ -89,8 +89,9 @@ static ewcl_train_result run(const ewcl_train_config *c, seen *counts)
 {
     ewcl_idx_data data = load_data();
     ewcl_runtime *rt = ewcl_test_open_runtime();
-    const ewcl_train_callbacks callbacks = {count_progress, count_evaluation, count_task_end,
-                                            counts};
+    const ewcl_train_callbacks callbacks = {.progress = count_progress,
+                                            .evaluation = count_evaluation,
+                                            .task_end = count_task_end, .user = counts};
     ewcl_train_result r;
     const ewcl_status s = ewcl_train_run(rt, &data, c, counts != NULL ? &callbacks : NULL, &r);
     ck_assert_msg(s == EWCL_OK, "%s", ewcl_runtime_error(rt)->message);
@@ -279,6 +280,10 @@ static run_output run_cli(const char *const args[])
         const int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         const int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
+            _exit(126);
+        /* In the capture folder, removed afterwards: a run without --log-dir writes its
+         * default runs/ folder there, not into the build tree. */
+        if (chdir(dir) != 0)
             _exit(126);
         static const char *const variables[] = {"EWCL_DEVICE", "EWCL_KERNEL_DIR",
                                                 "EWCL_CL_BUILD_OPTIONS", "EWCL_DATA_DIR"};

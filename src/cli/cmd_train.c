@@ -7,10 +7,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_common.h"
 #include "commands.h"
+#include "train_request.h"
+#include "train_resume.h"
 
 /* In parts: ISO C caps a string literal at 4095 characters. */
 static const char *const train_help[] = {
@@ -50,6 +54,9 @@ static const char *const train_help[] = {
     "  --eval-log-interval N            iterations (batches) between evaluations (250)\n"
     "  --loss-log-interval N            iterations between loss reports (250)\n"
     "  --consolidate                    EWC on (off: the plain-SGD baseline)\n"
+    "  --consolidate-last               with --consolidate, also consolidate after the last\n"
+    "                                   task (its Fisher too), so that a later run can\n"
+    "                                   continue from this one\n"
     "\n",
     "ewcl's own:\n"
     "  --data-dir DIR                   MNIST-format IDX files (default: $EWCL_DATA_DIR,\n"
@@ -71,17 +78,30 @@ static const char *const train_help[] = {
     "                                   dropout placement, overwrite mode, Fisher with\n"
     "                                   dropout on (explicit --ewc-mode, --fisher-labels\n"
     "                                   still apply)\n"
-    "  --quiet                          print only the summary\n"
-    "  --log-dir DIR                    also write the run as files into DIR, created with\n"
-    "                                   its parents (default: no files): config.json (every\n"
-    "                                   setting, the device, the version), metrics.csv (a row\n"
-    "                                   per loss report and evaluation), summary.json (the\n"
-    "                                   accuracy matrix, metrics, times), accuracy.svg and\n"
-    "                                   loss.svg\n"
-    "\n"
-    "Inputs are normalised by the training set's own pixel mean and std. On a terminal the\n"
-    "progress is one live line; otherwise one line per loss report and evaluation.\n"
+    "  --pad N                          zero pixels added on each side of an image (2:\n"
+    "                                   28x28 -> 32x32 as pytorch-ewc; 0 to 64)\n"
+    "  --no-pad                         = --pad 0 (28x28 stays 784 inputs)\n"
+    "  --normalize MEAN,STD             inputs are (pixel/255 - MEAN) / STD (default: the\n"
+    "                                   training set's own pixel mean and std)\n"
     "\n",
+    "Output:\n"
+    "  --quiet                          print only the summary\n"
+    "  --json                           print the summary as JSON on stdout instead of the\n"
+    "                                   table (the content of summary.json; no progress)\n"
+    "  --log-dir DIR                    write the run's files into DIR, created with its\n"
+    "                                   parents (default: runs/<YYYYmmdd-HHMMSS>-<plain|ewc>\n"
+    "                                   under the current directory, -2, -3, ... when taken):\n"
+    "                                   config.json (every setting, the device, the version),\n"
+    "                                   metrics.csv (a row per loss report and evaluation),\n"
+    "                                   summary.json (the accuracy matrix, metrics, times),\n"
+    "                                   accuracy.svg and loss.svg; `ewcl report DIR...`\n"
+    "                                   prints runs side by side\n"
+    "  --no-log                         write no files\n"
+    "\n"
+    "On a terminal the progress is one live line; otherwise one line per loss report and\n"
+    "evaluation.\n"
+    "\n",
+    TRAIN_CHECKPOINT_FLAGS_HELP,
     CLI_RUNTIME_FLAGS_HELP,
 };
 
@@ -114,7 +134,13 @@ enum train_flag_id {
     FLAG_PENALTY_STEP,
     FLAG_COMPAT,
     FLAG_QUIET,
-    FLAG_LOG_DIR
+    FLAG_LOG_DIR,
+    FLAG_NO_LOG,
+    FLAG_JSON,
+    FLAG_CONSOLIDATE_LAST,
+    FLAG_PAD,
+    FLAG_NO_PAD,
+    FLAG_NORMALIZE
 };
 
 static const struct option train_options[] = {
@@ -145,22 +171,23 @@ static const struct option train_options[] = {
     {"pytorch-ewc-compat", no_argument, NULL, FLAG_COMPAT},
     {"quiet", no_argument, NULL, FLAG_QUIET},
     {"log-dir", required_argument, NULL, FLAG_LOG_DIR},
+    {"no-log", no_argument, NULL, FLAG_NO_LOG},
+    {"json", no_argument, NULL, FLAG_JSON},
+    {"consolidate-last", no_argument, NULL, FLAG_CONSOLIDATE_LAST},
+    {"pad", required_argument, NULL, FLAG_PAD},
+    {"no-pad", no_argument, NULL, FLAG_NO_PAD},
+    {"normalize", required_argument, NULL, FLAG_NORMALIZE},
     {"help", no_argument, NULL, 'h'},
+    TRAIN_CHECKPOINT_LONG_OPTIONS,
     CLI_RUNTIME_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
-/* What the command line asked for. */
-typedef struct train_request {
-    ewcl_train_config config;
-    char data_dir[EWCL_PATH_MAX];
-    char data_dir_used[EWCL_PATH_MAX]; /* resolved, for config.json */
-    char log_dir[EWCL_PATH_MAX];       /* empty: no files */
-    bool quiet, compat;
-    bool mode_given, labels_given; /* kept when --pytorch-ewc-compat applies its preset */
-} train_request;
-
 /* ---- Flag values --------------------------------------------------------------------- */
+
+/* The command the messages below name: train, or one that reuses its flags (set by
+ * train_request_parse). */
+static const char *flag_command = "train";
 
 /* A finite number in [min, max] (or (min, max] when `open_min`); one line naming the flag
  * otherwise. */
@@ -173,7 +200,7 @@ static bool parse_real(const char *flag, const char *text, double min, double ma
     const bool above_min = open_min ? value > min : value >= min;
     if (end == text || *end != '\0' || errno == ERANGE || !isfinite(value) || !above_min ||
         value > max) {
-        cli_error("train: %s '%s' is not a number in %c%g, %g]", flag, text,
+        cli_error("%s: %s '%s' is not a number in %c%g, %g]", flag_command, flag, text,
                   open_min ? '(' : '[', min, max);
         return false;
     }
@@ -187,17 +214,37 @@ static bool parse_probability(const char *flag, const char *text, float *out)
     char *end = NULL;
     const double value = strtod(text, &end);
     if (end == text || *end != '\0' || !(value >= 0.0 && value < 1.0)) {
-        cli_error("train: %s '%s' is not a probability in [0, 1)", flag, text);
+        cli_error("%s: %s '%s' is not a probability in [0, 1)", flag_command, flag, text);
         return false;
     }
     *out = (float)value;
     return true;
 }
 
+/* --normalize MEAN,STD: two finite numbers, STD > 0 (pixels are scaled to [0, 1] first). */
+static bool parse_normalize(const char *text, double *mean, double *std)
+{
+    char *end = NULL;
+    errno = 0;
+    const double m = strtod(text, &end);
+    bool ok = end != text && *end == ',' && errno != ERANGE && isfinite(m);
+    const char *second = ok ? end + 1 : text;
+    const double s = ok ? strtod(second, &end) : 0.0;
+    ok = ok && end != second && *end == '\0' && errno != ERANGE && isfinite(s) && s > 0.0;
+    if (!ok) {
+        cli_error("train: --normalize '%s' is not MEAN,STD (two finite numbers, STD > 0)",
+                  text);
+        return false;
+    }
+    *mean = m;
+    *std = s;
+    return true;
+}
+
 static bool parse_count(const char *flag, const char *text, long min, long max, size_t *out)
 {
     long value = 0;
-    if (!cli_parse_long("train", flag, text, min, max, &value))
+    if (!cli_parse_long(flag_command, flag, text, min, max, &value))
         return false;
     *out = (size_t)value;
     return true;
@@ -212,7 +259,7 @@ static bool parse_choice(const char *flag, const char *text, const char *const *
             *out = (int)i;
             return true;
         }
-    cli_error("train: %s '%s' is not %s", flag, text, listing);
+    cli_error("%s: %s '%s' is not %s", flag_command, flag, text, listing);
     return false;
 }
 
@@ -295,12 +342,52 @@ static bool parse_train_flag(train_request *r, int id, const char *text)
     }
 }
 
-/* Parses argv into `r` and the runtime flags; CLI_EXIT_OK to go on, -1 after --help, else
- * the exit code. */
-static int parse_flags(int argc, char **argv, train_request *r, cli_runtime_flags *flags)
+void train_request_init(train_request *r)
 {
+    memset(r, 0, sizeof *r);
+    ewcl_train_config_default(&r->config);
+    train_checkpoint_request_init(&r->checkpoint);
+}
+
+enum { TRAIN_OPTION_COUNT = sizeof train_options / sizeof train_options[0] - 1, EXTRA_MAX = 16 };
+
+/* train's getopt_long table followed by the command's own entries (if any). */
+static bool merge_options(const train_flag_extension *extra,
+                          struct option all[TRAIN_OPTION_COUNT + EXTRA_MAX + 1])
+{
+    memcpy(all, train_options, TRAIN_OPTION_COUNT * sizeof all[0]);
+    size_t n = TRAIN_OPTION_COUNT;
+    for (size_t i = 0; extra != NULL && extra->options[i].name != NULL; i++) {
+        if (i == EXTRA_MAX)
+            return false;
+        all[n++] = extra->options[i];
+    }
+    all[n] = (struct option){NULL, 0, NULL, 0};
+    return true;
+}
+
+int train_request_parse(int argc, char **argv, const train_flag_extension *extra,
+                        train_request *r, cli_runtime_flags *flags)
+{
+    flag_command = extra != NULL ? extra->command : "train";
+    struct option options[TRAIN_OPTION_COUNT + EXTRA_MAX + 1];
+    if (!merge_options(extra, options)) {
+        cli_error("%s: more than %d flags of its own", flag_command, EXTRA_MAX);
+        return CLI_EXIT_RUNTIME;
+    }
     cli_getopt_reset();
-    for (int c; (c = getopt_long(argc, argv, ":hv", train_options, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, ":hv", options, NULL)) != -1;) {
+        if (c == 'h' && extra != NULL) {
+            fputs(extra->help, stdout);
+            return -1;
+        }
+        if (extra != NULL && c != '?' && c != ':') {
+            const int taken = extra->handle(extra->user, c, optarg);
+            if (taken == CLI_EXIT_OK)
+                continue;
+            if (taken != TRAIN_FLAG_PASS)
+                return taken;
+        }
         switch (c) {
         case 'h':
             for (size_t i = 0; i < sizeof train_help / sizeof train_help[0]; i++)
@@ -327,20 +414,54 @@ static int parse_flags(int argc, char **argv, train_request *r, cli_runtime_flag
         case FLAG_LOG_DIR:
             if (optarg[0] == '\0' || (size_t)snprintf(r->log_dir, sizeof r->log_dir, "%s",
                                                       optarg) >= sizeof r->log_dir) {
-                cli_error("train: --log-dir '%s' is empty or too long", optarg);
+                cli_error("%s: --log-dir '%s' is empty or too long", flag_command, optarg);
                 return CLI_EXIT_USAGE;
             }
+            break;
+        case FLAG_NO_LOG:
+            r->no_log = true;
+            break;
+        case FLAG_JSON:
+            r->json = true;
+            break;
+        case FLAG_CONSOLIDATE_LAST:
+            r->config.consolidate_last = true;
+            break;
+        case FLAG_NO_PAD:
+            r->config.pad = 0;
+            break;
+        case FLAG_PAD:
+            /* The batch kernel's limit (ewcl_dataset_create). */
+            if (!parse_count("--pad", optarg, 0, 64, &r->config.pad))
+                return CLI_EXIT_USAGE;
+            break;
+        case FLAG_NORMALIZE:
+            if (!parse_normalize(optarg, &r->config.mean, &r->config.std))
+                return CLI_EXIT_USAGE;
             break;
         default:
             if (c >= FLAG_HIDDEN_SIZE && c <= FLAG_QUIET) {
                 if (!parse_train_flag(r, c, optarg))
                     return CLI_EXIT_USAGE;
+            } else if (c >= TRAIN_FLAG_CHECKPOINT_DIR && c <= TRAIN_FLAG_RESUME) {
+                int code = CLI_EXIT_OK;
+                train_checkpoint_flag(&r->checkpoint, c, optarg, &code);
+                if (code != CLI_EXIT_OK)
+                    return code;
             } else if (!cli_runtime_flag(flags, c, optarg))
-                return cli_bad_flag("train", argv, c);
+                return cli_bad_flag(flag_command, argv, c);
         }
     }
-    if (!cli_flags_done("train", flags, argc, argv))
+    if (!cli_flags_done(flag_command, flags, argc, argv))
         return CLI_EXIT_USAGE;
+    if (r->config.consolidate_last && !r->config.consolidate) {
+        cli_error("train: --consolidate-last needs --consolidate");
+        return CLI_EXIT_USAGE;
+    }
+    if (r->no_log && r->log_dir[0] != '\0') {
+        cli_error("train: --no-log and --log-dir '%s' contradict each other", r->log_dir);
+        return CLI_EXIT_USAGE;
+    }
     if (r->compat) {
         const ewcl_ewc_config given = r->config.ewc;
         ewcl_train_config_pytorch_ewc(&r->config);
@@ -354,16 +475,18 @@ static int parse_flags(int argc, char **argv, train_request *r, cli_runtime_flag
 
 /* The sizes that depend on the data, checked here so that the message names the flag (the
  * Fisher's only when there is one to estimate). */
-static bool check_against_data(const ewcl_train_config *c, const ewcl_idx_data *data)
+static bool check_against_data(const char *command, const ewcl_train_config *c,
+                               const ewcl_idx_data *data)
 {
     if (c->test_size > data->test.count) {
-        cli_error("train: --test-size %zu is larger than the test set (%zu images)",
+        cli_error("%s: --test-size %zu is larger than the test set (%zu images)", command,
                   c->test_size, data->test.count);
         return false;
     }
     if (c->consolidate && c->fisher_sample_size > data->train.count) {
-        cli_error("train: --fisher-estimation-sample-size %zu is larger than the training set "
+        cli_error("%s: --fisher-estimation-sample-size %zu is larger than the training set "
                   "(%zu images)",
+                  command,
                   c->fisher_sample_size, data->train.count);
         return false;
     }
@@ -513,17 +636,56 @@ static int write_log_files(const train_request *r, const train_state *st,
     return CLI_EXIT_RUNTIME;
 }
 
-/* --log-dir: the directory made and checked before anything runs, and an empty log. */
-static int open_log(const train_request *r, ewcl_report_log **log)
+/* --log-dir: made and checked before anything else, so that a bad path fails at once. */
+static int prepare_log_dir(const char *command, const char *dir)
+{
+    ewcl_error err;
+    if (ewcl_report_prepare_dir(dir, &err) == EWCL_OK)
+        return CLI_EXIT_OK;
+    cli_error("%s: %s", command, err.message);
+    return CLI_EXIT_RUNTIME;
+}
+
+/* The default folder, runs/<YYYYmmdd-HHMMSS>-<kind> under the current directory, with
+ * -2, -3, … when that name is taken: mkdir claims a name atomically, so two runs started in
+ * the same second never share a folder. */
+int train_request_default_log_dir(const char *command, const char *kind, train_request *r)
+{
+    static const char parent[] = "runs";
+    if (prepare_log_dir(command, parent) != CLI_EXIT_OK)
+        return CLI_EXIT_RUNTIME;
+    char stamp[32];
+    const time_t now = time(NULL);
+    struct tm local;
+    if (localtime_r(&now, &local) == NULL ||
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local) == 0)
+        snprintf(stamp, sizeof stamp, "%lld", (long long)now);
+    for (unsigned n = 1; n <= 1000; n++) {
+        if (n == 1)
+            snprintf(r->log_dir, sizeof r->log_dir, "%s/%s-%s", parent, stamp, kind);
+        else
+            snprintf(r->log_dir, sizeof r->log_dir, "%s/%s-%s-%u", parent, stamp, kind, n);
+        if (mkdir(r->log_dir, 0755) == 0)
+            return CLI_EXIT_OK;
+        if (errno != EEXIST)
+            break;
+    }
+    cli_error("%s: cannot create the run folder %s: %s", command, r->log_dir, strerror(errno));
+    return CLI_EXIT_RUNTIME;
+}
+
+/* The log of the run, unless --no-log; the default folder is made only now, when the data
+ * and the device are ready, so that a run that cannot start leaves no empty folder. */
+static int open_log(train_request *r, ewcl_report_log **log)
 {
     *log = NULL;
-    if (r->log_dir[0] == '\0')
+    if (r->no_log)
         return CLI_EXIT_OK;
+    const char *kind = r->config.consolidate ? "ewc" : "plain";
+    if (r->log_dir[0] == '\0' && train_request_default_log_dir("train", kind, r) != CLI_EXIT_OK)
+        return CLI_EXIT_RUNTIME;
     ewcl_error err;
-    ewcl_status s = ewcl_report_prepare_dir(r->log_dir, &err);
-    if (s == EWCL_OK)
-        s = ewcl_report_log_create(r->config.task_number, log, &err);
-    if (s == EWCL_OK)
+    if (ewcl_report_log_create(r->config.task_number, log, &err) == EWCL_OK)
         return CLI_EXIT_OK;
     cli_error("train: %s", err.message);
     return CLI_EXIT_RUNTIME;
@@ -533,23 +695,9 @@ static int open_log(const train_request *r, ewcl_report_log **log)
 
 static void print_matrix(const ewcl_train_result *r)
 {
-    const size_t t = r->task_count;
     printf("\naccuracy R[i][j] (row: after training task i; column: full test set of task j;\n"
            "entries right of the diagonal are tasks not yet trained, unused by the metrics)\n");
-    /* Every column 9 wide, right-aligned, so headers sit over their numbers. */
-    printf("%-9s", "");
-    for (size_t j = 0; j < t; j++) {
-        char header[32];
-        snprintf(header, sizeof header, "task %zu", j + 1);
-        printf("%9s", header);
-    }
-    printf("%10s\n", "average");
-    for (size_t i = 0; i < t; i++) {
-        printf("after %-3zu", i + 1);
-        for (size_t j = 0; j < t; j++)
-            printf("%9.4f", r->accuracy[i * t + j]);
-        printf("%10.4f\n", r->average_accuracy[i]);
-    }
+    cli_print_accuracy_matrix(r->accuracy, r->average_accuracy, r->task_count);
 }
 
 static void print_summary(const ewcl_train_result *r, const ewcl_train_config *c,
@@ -581,9 +729,46 @@ static void print_summary(const ewcl_train_result *r, const ewcl_train_config *c
            r->parameter_count, c->consolidate ? "EWC" : "plain SGD");
 }
 
+/* --json: summary.json's document on stdout instead of the table. */
+static int print_summary_json(const train_request *r, const ewcl_train_result *result,
+                              const ewcl_device_info *device)
+{
+    const ewcl_report_run run = {device, r->data_dir_used};
+    char *text = NULL;
+    ewcl_error err;
+    if (ewcl_report_summary_json(result, &run, &text, &err) != EWCL_OK) {
+        cli_error("train: %s", err.message);
+        return CLI_EXIT_RUNTIME;
+    }
+    fputs(text, stdout);
+    free(text);
+    return CLI_EXIT_OK;
+}
+
+/* A finished run: the summary, then the files and where they are (on stderr with --json,
+ * so that stdout stays one JSON document). */
+static int finish_run(const train_request *r, const train_state *st,
+                      const ewcl_train_result *result, const ewcl_device_info *device)
+{
+    int code = CLI_EXIT_OK;
+    if (r->json)
+        code = print_summary_json(r, result, device);
+    else
+        print_summary(result, &r->config, device);
+    if (code != CLI_EXIT_OK || st->log == NULL)
+        return code;
+    code = write_log_files(r, st, result, device);
+    if (code == CLI_EXIT_OK)
+        fprintf(r->json ? stderr : stdout,
+                "run files: %s/ (config.json, metrics.csv, summary.json, accuracy.svg, "
+                "loss.svg)\n",
+                r->log_dir);
+    return code;
+}
+
 /* ---- The command ---------------------------------------------------------------------- */
 
-static int load_data(train_request *r, ewcl_idx_data *data)
+int train_request_load_data(const char *command, train_request *r, ewcl_idx_data *data)
 {
     ewcl_error err;
     ewcl_error_clear(&err);
@@ -592,8 +777,8 @@ static int load_data(train_request *r, ewcl_idx_data *data)
     if (s == EWCL_OK)
         s = ewcl_idx_load_dir(r->data_dir_used, TRAIN_CLASSES, data, &err);
     if (s == EWCL_OK)
-        return CLI_EXIT_OK;
-    cli_error("train: %s", err.message);
+        return check_against_data(command, &r->config, data) ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    cli_error("%s: %s", command, err.message);
     /* A directory that cannot be read is a runtime failure, not a usage error. */
     return s == EWCL_ERR_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
 }
@@ -601,41 +786,50 @@ static int load_data(train_request *r, ewcl_idx_data *data)
 int cmd_train(int argc, char **argv)
 {
     train_request r;
-    memset(&r, 0, sizeof r);
-    ewcl_train_config_default(&r.config);
+    train_request_init(&r);
     cli_runtime_flags flags;
     cli_runtime_flags_init(&flags);
-    int code = parse_flags(argc, argv, &r, &flags);
+    int code = train_request_parse(argc, argv, NULL, &r, &flags);
     if (code != CLI_EXIT_OK)
         return code < 0 ? CLI_EXIT_OK : code;
-    ewcl_report_log *log = NULL;
-    code = open_log(&r, &log);
+    ewcl_checkpoint *resume = NULL;
+    code = train_resume_prepare(&r, &flags, argc, argv, &resume);
+    if (code == CLI_EXIT_OK && r.log_dir[0] != '\0')
+        code = prepare_log_dir("train", r.log_dir);
     ewcl_idx_data data;
     memset(&data, 0, sizeof data);
     if (code == CLI_EXIT_OK)
-        code = load_data(&r, &data);
-    if (code == CLI_EXIT_OK && !check_against_data(&r.config, &data))
-        code = CLI_EXIT_USAGE;
+        code = train_request_load_data("train", &r, &data);
     ewcl_runtime *rt = NULL;
     if (code == CLI_EXIT_OK)
         code = cli_open_runtime(&flags, &rt);
+    ewcl_report_log *log = NULL;
+    if (code == CLI_EXIT_OK)
+        code = open_log(&r, &log);
+    ewcl_train_checkpointing checkpointing;
+    if (code == CLI_EXIT_OK)
+        code = train_checkpoint_setup(&r, log, resume, &checkpointing);
     if (code == CLI_EXIT_OK) {
         train_state st = {
-            .con = {.live = isatty(STDOUT_FILENO) == 1, .quiet = r.quiet,
+            .con = {.live = isatty(STDOUT_FILENO) == 1, .quiet = r.quiet || r.json,
                     .verbose = flags.verbose},
             .log = log,
             .batch_count = (data.train.count + r.config.batch_size - 1) / r.config.batch_size,
             .epoch_count = r.config.epochs_per_task};
         const ewcl_train_callbacks callbacks = {state_progress, state_evaluation,
-                                                state_task_end, &st};
+                                                state_task_end, &st,
+                                                train_signals_stop_requested};
         ewcl_train_result result;
-        const ewcl_status s = ewcl_train_run(rt, &data, &r.config, &callbacks, &result);
+        const ewcl_status s = ewcl_train_run_checkpointed(rt, &data, &r.config, &callbacks,
+                                                          &checkpointing, &result);
         close_live_line(&st.con);
-        if (s == EWCL_OK) {
-            print_summary(&result, &r.config, ewcl_runtime_device(rt));
+        if (s == EWCL_OK && result.stopped) {
+            code = train_report_stop(&r, &result);
             if (log != NULL)
-                code = write_log_files(&r, &st, &result, ewcl_runtime_device(rt));
-        } else {
+                write_log_files(&r, &st, NULL, ewcl_runtime_device(rt));
+        } else if (s == EWCL_OK)
+            code = finish_run(&r, &st, &result, ewcl_runtime_device(rt));
+        else {
             cli_error("train: %s", ewcl_runtime_error(rt)->message);
             code = cli_exit_code(s);
             /* A failed run's curves are what explain it (a diverging loss, say). */
@@ -647,5 +841,6 @@ int cmd_train(int argc, char **argv)
     ewcl_idx_data_free(&data);
     ewcl_runtime_destroy(rt);
     ewcl_report_log_destroy(log);
+    ewcl_checkpoint_destroy(resume);
     return code;
 }
