@@ -1,5 +1,9 @@
 /* ewcl — umbrella header: everything of the public API that does not need <CL/cl.h>.
- * Include "ewcl/ewcl_cl.h" as well to exchange OpenCL objects with the library. */
+ * Include "ewcl/ewcl_cl.h" as well to exchange OpenCL objects with the library.
+ *
+ *   #include <ewcl/ewcl.h>     // cc app.c $(pkg-config --cflags --libs ewcl)
+ *   printf("ewcl %s\n", ewcl_version());
+ */
 #ifndef EWCL_EWCL_H
 #define EWCL_EWCL_H
 
