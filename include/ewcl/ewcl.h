@@ -13,6 +13,7 @@
 #include "ewcl/data.h"
 #include "ewcl/ewc.h"
 #include "ewcl/train.h"
+#include "ewcl/checkpoint.h"
 #include "ewcl/report.h"
 
 #endif

@@ -127,6 +127,11 @@ typedef struct ewcl_train_callbacks {
     void (*evaluation)(void *user, const ewcl_train_evaluation *evaluation);
     void (*task_end)(void *user, const ewcl_train_task_end *task_end);
     void *user;
+    /* Asked after every training step (NULL: never): true ends the run there — after the
+     * task's end when it was a task's last step — with a checkpoint when checkpointing
+     * (ewcl_train_run_checkpointed), and result.stopped set. The caller's way to stop a run
+     * from a signal handler: the library installs none. */
+    bool (*stop_requested)(void *user);
 } ewcl_train_callbacks;
 
 /* ---- Running ------------------------------------------------------------------------- */
@@ -145,7 +150,13 @@ typedef struct ewcl_train_result {
     uint64_t train_images;
     double images_per_second;  /* train_images / train_seconds */
     size_t parameter_count;
+    float *parameters;         /* parameter_count: the final θ, [W1 b1 … WL bL] as in
+                                  nn.h (compare one device's run with another's) */
     double mean, std;          /* the normalisation used */
+    double checkpoint_seconds; /* writing checkpoints (not part of total_seconds) */
+    bool stopped;              /* stop_requested ended the run early: rows past the last
+                                  finished task are empty, the metrics not meaningful */
+    char checkpoint[EWCL_PATH_MAX]; /* the last checkpoint written ("" when none) */
 } ewcl_train_result;
 
 /* Runs the experiment on `runtime` with `data` (the host sets; copied to the device, so they
@@ -160,6 +171,39 @@ EWCL_API ewcl_status ewcl_train_run(ewcl_runtime *runtime, const ewcl_idx_data *
                                     const ewcl_train_config *config,
                                     const ewcl_train_callbacks *callbacks,
                                     ewcl_train_result *out);
+/* ---- Checkpoints (include/ewcl/checkpoint.h) ----------------------------------------- */
+
+typedef struct ewcl_checkpoint ewcl_checkpoint;
+
+typedef struct ewcl_train_checkpointing {
+    const char *dir;    /* the folder (created with its parents); NULL: no checkpoints */
+    uint64_t every;     /* also every this many iterations (0: only at each task's end) */
+    size_t keep;        /* 2: the newest this many are kept, older ones this run wrote (or
+                           resumed from) are removed; files it could not read never are */
+    const ewcl_checkpoint *resume; /* NULL: a fresh run */
+} ewcl_train_checkpointing;
+
+/* No folder, every task's end, keep 2, no resume. */
+EWCL_API void ewcl_train_checkpointing_default(ewcl_train_checkpointing *checkpointing);
+
+/* ewcl_train_run with checkpoints (`checkpointing` NULL: none). A checkpoint is written
+ * after every task, every `every` iterations (but not at a task's last step: its end
+ * follows), when stop_requested stops the run, and when a loss is not finite (then the
+ * state at the last loss-log point whose loss was finite, unless a checkpoint already
+ * holds it). A fresh run refuses a folder that already holds checkpoints
+ * (EWCL_ERR_INVALID_ARGUMENT: resume from them or choose another). With `resume` the run
+ * continues where the checkpoint stands; `config` must equal its configuration
+ * (ewcl_checkpoint_check_config) and `data` its data. On the same device the finished run's
+ * parameters and accuracy matrix are bit-identical to an uninterrupted run's; on another
+ * device they agree up to rounding. A checkpoint that cannot be written is EWCL_ERR_IO
+ * naming the path; the previous one stays. */
+EWCL_API ewcl_status ewcl_train_run_checkpointed(ewcl_runtime *runtime,
+                                                 const ewcl_idx_data *data,
+                                                 const ewcl_train_config *config,
+                                                 const ewcl_train_callbacks *callbacks,
+                                                 const ewcl_train_checkpointing *checkpointing,
+                                                 ewcl_train_result *out);
+
 /* Frees the arrays and empties the result; NULL does nothing. */
 EWCL_API void ewcl_train_result_free(ewcl_train_result *result);
 

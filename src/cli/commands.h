@@ -7,5 +7,6 @@ int cmd_devices(int argc, char **argv);
 int cmd_warmup(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const char usage[] =
     "  warmup    build every kernel program on the selected device (fills the cache)\n"
     "  bench     measure speed: `ewcl bench startup`\n"
     "  train     continual learning on permuted (Fashion-)MNIST, plain SGD or EWC\n"
+    "  eval      a saved checkpoint's accuracy on every task it has seen\n"
     "  help      this text\n"
     "\n"
     "`ewcl <command> --help` lists a command's flags. `ewcl --version` prints the version.\n"
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
         {"warmup", cmd_warmup},
         {"bench", cmd_bench},
         {"train", cmd_train},
+        {"eval", cmd_eval},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(command, commands[i].name) == 0)

@@ -24,4 +24,19 @@ struct ewcl_ewc {
     ewcl_fisher_stats *stats; /* per layer, of the last estimate */
 };
 
+/* The consolidated state of an EWC object beside its two vectors: what a checkpoint saves
+ * and restores (src/ewc/ewc_state.c). The last Fisher estimate is not part of it: every
+ * estimate starts from zero and is folded in at once. */
+typedef struct ewc_saved_state {
+    size_t tasks;          /* consolidated so far */
+    double residual;       /* separate mode's constant part of the penalty */
+    float max_importance;  /* max(S) */
+} ewc_saved_state;
+
+/* Host copies of S and μ (ewc->n floats each) and the scalars. Reads block. */
+ewcl_status ewc_state_read(ewcl_ewc *ewc, float *S, float *mu, ewc_saved_state *out);
+/* Replaces S, μ and the scalars; the next step uses them. */
+ewcl_status ewc_state_write(ewcl_ewc *ewc, const float *S, const float *mu,
+                            const ewc_saved_state *state);
+
 #endif

@@ -5,6 +5,7 @@
 #include "ewcl/ewcl_cl.h"
 #include "ewcl/train.h"
 #include "runtime/rng.h"
+#include "train/checkpoint_internal.h"
 
 /* Where the run's time goes. Switching phase first waits for the queue, so work enqueued
  * in one phase is charged to it and not to the next. */
@@ -50,7 +51,27 @@ typedef struct train_session {
     ewcl_rng shuffle_rng, fisher_rng;
     train_clock clock;
     uint64_t iteration, train_images;
+    ewcl_train_result *result;      /* being filled: its rows go into checkpoints */
+    train_history history;          /* every logged point, for checkpoints */
+    /* Checkpoints (src/train/train_checkpoint.c); dir NULL: none. */
+    ewcl_train_checkpointing checkpointing;
+    checkpoint_data_id data_id;
+    uint64_t sequence;              /* of the newest checkpoint file in the folder */
+    uint64_t *kept;                 /* sequences this run may remove, oldest first */
+    size_t kept_count;
+    uint64_t written_iteration;     /* of the last checkpoint written (UINT64_MAX: none) */
+    uint8_t *snapshot;              /* the state at the last finite loss, serialised */
+    size_t snapshot_size;
+    uint64_t snapshot_iteration;
+    double checkpoint_seconds;
+    char last_checkpoint[EWCL_PATH_MAX];
+    bool stopped;                   /* stop_requested ended the run */
 } train_session;
+
+/* The next batch to train: batch `batch` of epoch `epoch` of task `task`. */
+typedef struct train_position {
+    size_t task, epoch, batch;
+} train_position;
 
 /* Uploads the data and permutations, creates the MLP (and the EWC state when
  * consolidating) and draws the evaluation subset. On failure what was made is closed. */
@@ -58,6 +79,27 @@ ewcl_status train_session_open(train_session *session, ewcl_runtime *runtime,
                                const ewcl_idx_data *data, const ewcl_train_config *config,
                                const ewcl_train_callbacks *callbacks);
 void train_session_close(train_session *session);
+
+/* Prepares checkpointing into `k->dir` (NULL `k` or dir: none): the data's fingerprint, the
+ * folder's existing checkpoints (a fresh run refuses a folder that has some). */
+ewcl_status train_checkpoint_prepare(train_session *session, const ewcl_train_checkpointing *k,
+                                     const ewcl_idx_data *data);
+/* Continues from `ck`: parameters, EWC state, generators, order, counters, the accuracy
+ * rows and history so far into the session and `result`. */
+ewcl_status train_checkpoint_restore(train_session *session, const ewcl_checkpoint *ck,
+                                     ewcl_train_result *result);
+/* Writes a checkpoint of the state before `next` (nothing without a folder) and removes
+ * the oldest beyond `keep`. */
+ewcl_status train_checkpoint_write(train_session *session, const ewcl_train_result *result,
+                                   train_position next);
+/* Keeps the state before `next` in memory: the last state known finite. */
+ewcl_status train_checkpoint_snapshot(train_session *session, const ewcl_train_result *result,
+                                      train_position next);
+/* Writes the snapshot when it is newer than the last checkpoint (the loss just turned
+ * non-finite); a failure goes to the runtime's log as a warning, leaving the record to the
+ * error that stopped the run. */
+void train_checkpoint_save_snapshot(train_session *session);
+void train_checkpoint_close(train_session *session);
 
 /* `count` random indices of 0 … n−1 without repetition, the first `count` of `pool`
  * (n entries), drawn by a partial Fisher–Yates shuffle. */

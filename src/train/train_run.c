@@ -2,6 +2,7 @@
  * periodic evaluations, the accuracy matrix at the end of every task and consolidation
  * between tasks. Nothing is read back between log points. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,8 +72,16 @@ static bool every(uint64_t iteration, size_t interval)
     return interval > 0 && iteration % interval == 0;
 }
 
+/* Keeps a logged point for checkpoints. */
+static ewcl_status remember(train_session *s, const ewcl_train_point *point)
+{
+    if (!train_history_append(&s->history, point))
+        return EWCL_FAIL(&s->rt->error, EWCL_ERR_OUT_OF_MEMORY, "train: out of memory");
+    return EWCL_OK;
+}
+
 /* Accuracy on the fixed test subset of every task seen so far. */
-static ewcl_status periodic_evaluation(train_session *s, size_t task)
+static ewcl_status periodic_evaluation(train_session *s, size_t task, size_t epoch)
 {
     ewcl_status st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_EVAL);
     for (size_t j = 0; j <= task && st == EWCL_OK; j++)
@@ -83,8 +92,70 @@ static ewcl_status periodic_evaluation(train_session *s, size_t task)
                                          s->config->test_size};
         s->callbacks.evaluation(s->callbacks.user, &e);
     }
+    const ewcl_train_point point = {.kind = EWCL_TRAIN_POINT_EVAL, .iteration = s->iteration,
+                                    .task = task, .epoch = epoch,
+                                    .accuracy = s->scratch_accuracy, .tasks_seen = task + 1};
+    if (st == EWCL_OK)
+        st = remember(s, &point);
     const ewcl_status back = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_TRAIN);
     return st != EWCL_OK ? st : back;
+}
+
+/* The position after the batch just trained; false after a task's last batch: that state
+ * becomes resumable only once the task's end has run. */
+static bool next_position(const train_session *s, const loop_position *p, train_position *next)
+{
+    if (p->batch < p->batch_count)
+        *next = (train_position){p->task, p->epoch, p->batch};
+    else if (p->epoch + 1 < s->config->epochs_per_task)
+        *next = (train_position){p->task, p->epoch + 1, 0};
+    else
+        return false;
+    return true;
+}
+
+/* A loss-log point's losses, kept; and, being finite, the state as the last finite one. */
+static ewcl_status remember_losses(train_session *s, const loop_position *p,
+                                   const ewcl_train_progress *losses)
+{
+    const ewcl_train_point point = {
+        .kind = EWCL_TRAIN_POINT_LOSS, .iteration = s->iteration, .task = p->task,
+        .epoch = p->epoch, .cross_entropy = losses->cross_entropy,
+        .ewc_loss = losses->ewc_loss, .total_loss = losses->total_loss,
+        .precision = losses->precision};
+    ewcl_status st = remember(s, &point);
+    train_position next;
+    if (st == EWCL_OK && next_position(s, p, &next))
+        st = train_checkpoint_snapshot(s, s->result, next);
+    return st;
+}
+
+static bool stop_requested(const train_session *s)
+{
+    return s->callbacks.stop_requested != NULL && s->callbacks.stop_requested(s->callbacks.user);
+}
+
+/* After a step: a checkpoint when one is due or a stop was asked for (then the run ends
+ * here). At a task's last step both wait for the task's end. */
+static ewcl_status checkpoint_after_step(train_session *s, const loop_position *p)
+{
+    train_position next;
+    if (!next_position(s, p, &next))
+        return EWCL_OK;
+    const bool stop = stop_requested(s);
+    ewcl_status st = EWCL_OK;
+    if (stop || every(s->iteration, s->checkpointing.every))
+        st = train_checkpoint_write(s, s->result, next);
+    s->stopped = stop;
+    return st;
+}
+
+/* After a task's end: its checkpoint, and a stop asked for during it. */
+static ewcl_status checkpoint_after_task(train_session *s, size_t task)
+{
+    const ewcl_status st = train_checkpoint_write(s, s->result, (train_position){task + 1, 0, 0});
+    s->stopped = task + 1 < s->config->task_number && stop_requested(s);
+    return st;
 }
 
 /* What follows one trained batch: a loss-log point, a progress report, an evaluation. */
@@ -95,6 +166,8 @@ static ewcl_status after_batch(train_session *s, const loop_position *p)
     ewcl_status st = EWCL_OK;
     if (every(s->iteration, c->loss_log_interval)) {
         st = read_losses(s, p, &progress);
+        if (st == EWCL_OK)
+            st = remember_losses(s, p, &progress);
         if (st == EWCL_OK && s->callbacks.progress != NULL)
             s->callbacks.progress(s->callbacks.user, &progress);
     } else if (s->callbacks.progress != NULL &&
@@ -103,18 +176,21 @@ static ewcl_status after_batch(train_session *s, const loop_position *p)
         s->callbacks.progress(s->callbacks.user, &progress);
     }
     if (st == EWCL_OK && every(s->iteration, c->eval_log_interval))
-        st = periodic_evaluation(s, p->task);
+        st = periodic_evaluation(s, p->task, p->epoch);
     return st;
 }
 
-static ewcl_status train_epoch(train_session *s, loop_position *p)
+/* Trains the epoch from batch `first` (0, or where a resumed run stands: then the order of
+ * the epoch is the checkpoint's, already shuffled). */
+static ewcl_status train_epoch(train_session *s, loop_position *p, size_t first_batch)
 {
     const ewcl_train_config *c = s->config;
     const size_t n = ewcl_dataset_count(s->train), size = c->batch_size;
-    ewcl_rng_shuffle(&s->shuffle_rng, s->order, n);
+    if (first_batch == 0)
+        ewcl_rng_shuffle(&s->shuffle_rng, s->order, n);
     ewcl_mlp *m = s->mlp;
     ewcl_status st = EWCL_OK;
-    for (p->batch = 0; p->batch < p->batch_count && st == EWCL_OK;) {
+    for (p->batch = first_batch; p->batch < p->batch_count && st == EWCL_OK && !s->stopped;) {
         const size_t first = p->batch * size;
         const size_t count = n - first < size ? n - first : size;
         st = ewcl_dataset_gather(s->train, s->permutations[p->task], s->order + first, count,
@@ -131,6 +207,8 @@ static ewcl_status train_epoch(train_session *s, loop_position *p)
         p->batch++;
         p->last_batch_size = count;
         st = after_batch(s, p);
+        if (st == EWCL_OK)
+            st = checkpoint_after_step(s, p);
     }
     return st;
 }
@@ -208,11 +286,65 @@ static void summarise(const train_session *s, ewcl_train_result *r)
     r->parameter_count = ewcl_mlp_parameter_count(s->mlp);
     r->mean = s->mean;
     r->std = s->std;
+    r->checkpoint_seconds = s->checkpoint_seconds;
+    r->stopped = s->stopped;
+    snprintf(r->checkpoint, sizeof r->checkpoint, "%s", s->last_checkpoint);
+}
+
+/* The final θ on the host: 4 bytes a parameter, read once, so that runs on two devices can
+ * be compared value by value. */
+static ewcl_status read_final_parameters(const train_session *s, ewcl_train_result *r)
+{
+    r->parameters = malloc(r->parameter_count * sizeof *r->parameters);
+    if (r->parameters == NULL)
+        return EWCL_FAIL(&s->rt->error, EWCL_ERR_OUT_OF_MEMORY,
+                         "train: out of memory for the final parameters");
+    return ewcl_mlp_read_parameters(s->mlp, r->parameters, r->parameter_count);
 }
 
 ewcl_status ewcl_train_run(ewcl_runtime *rt, const ewcl_idx_data *data,
                            const ewcl_train_config *config,
                            const ewcl_train_callbacks *callbacks, ewcl_train_result *out)
+{
+    return ewcl_train_run_checkpointed(rt, data, config, callbacks, NULL, out);
+}
+
+/* A resumed run's checkpoint must belong to these settings and these data. */
+static ewcl_status check_resume(ewcl_runtime *rt, const ewcl_checkpoint *resume,
+                                const ewcl_train_config *config, const ewcl_idx_data *data)
+{
+    if (resume == NULL)
+        return EWCL_OK;
+    ewcl_status st = ewcl_checkpoint_check_config(resume, config, &rt->error);
+    return st != EWCL_OK ? st : checkpoint_check_data(resume, data, &rt->error);
+}
+
+/* The loop from `start` on: epochs, task ends, checkpoints, until done or stopped. */
+static ewcl_status train_loop(train_session *s, train_position start, ewcl_train_result *out)
+{
+    const ewcl_train_config *c = s->config;
+    const size_t n = ewcl_dataset_count(s->train);
+    loop_position p = {.batch_count = (n + c->batch_size - 1) / c->batch_size};
+    ewcl_status st = EWCL_OK;
+    for (p.task = start.task; p.task < c->task_number && st == EWCL_OK && !s->stopped;
+         p.task++) {
+        const bool first_task = p.task == start.task;
+        for (p.epoch = first_task ? start.epoch : 0;
+             p.epoch < c->epochs_per_task && st == EWCL_OK && !s->stopped; p.epoch++)
+            st = train_epoch(s, &p, first_task && p.epoch == start.epoch ? start.batch : 0);
+        if (st == EWCL_OK && !s->stopped)
+            st = end_task(s, &p, out);
+        if (st == EWCL_OK && !s->stopped)
+            st = checkpoint_after_task(s, p.task);
+    }
+    return st;
+}
+
+ewcl_status ewcl_train_run_checkpointed(ewcl_runtime *rt, const ewcl_idx_data *data,
+                                        const ewcl_train_config *config,
+                                        const ewcl_train_callbacks *callbacks,
+                                        const ewcl_train_checkpointing *checkpointing,
+                                        ewcl_train_result *out)
 {
     if (rt == NULL)
         return EWCL_ERR_INVALID_ARGUMENT;
@@ -220,29 +352,39 @@ ewcl_status ewcl_train_run(ewcl_runtime *rt, const ewcl_idx_data *data,
         memset(out, 0, sizeof *out);
     if (data == NULL || config == NULL || out == NULL)
         return EWCL_FAIL(&rt->error, EWCL_ERR_INVALID_ARGUMENT, "ewcl_train_run: NULL argument");
+    const ewcl_checkpoint *resume = checkpointing != NULL ? checkpointing->resume : NULL;
     ewcl_status st = train_config_check(rt, config, data);
+    if (st == EWCL_OK)
+        st = check_resume(rt, resume, config, data);
     if (st != EWCL_OK)
         return st;
     train_session s;
     st = train_session_open(&s, rt, data, config, callbacks);
     if (st != EWCL_OK)
         return st;
-    st = allocate_result(rt, config->task_number, out);
+    s.result = out;
+    st = train_checkpoint_prepare(&s, checkpointing, data);
     if (st == EWCL_OK)
-        st = train_clock_switch(&s.clock, rt, TRAIN_PHASE_TRAIN);
-    const size_t n = ewcl_dataset_count(s.train);
-    loop_position p = {.batch_count = (n + config->batch_size - 1) / config->batch_size};
-    for (p.task = 0; p.task < config->task_number && st == EWCL_OK; p.task++) {
-        for (p.epoch = 0; p.epoch < config->epochs_per_task && st == EWCL_OK; p.epoch++)
-            st = train_epoch(&s, &p);
-        if (st == EWCL_OK)
-            st = end_task(&s, &p, out);
+        st = allocate_result(rt, config->task_number, out);
+    train_position start = {0, 0, 0};
+    if (st == EWCL_OK && resume != NULL) {
+        st = train_checkpoint_restore(&s, resume, out);
+        start = (train_position){resume->task, resume->epoch, resume->batch};
     }
     if (st == EWCL_OK)
-        st = train_clock_switch(&s.clock, rt, TRAIN_PHASE_SETUP);
+        st = train_clock_switch(&s.clock, rt, TRAIN_PHASE_TRAIN);
     if (st == EWCL_OK)
+        st = train_loop(&s, start, out);
+    /* A loss that turned non-finite: the last finite state goes to disk first. */
+    if (st == EWCL_ERR_NUMERIC)
+        train_checkpoint_save_snapshot(&s);
+    if (st == EWCL_OK)
+        st = train_clock_switch(&s.clock, rt, TRAIN_PHASE_SETUP);
+    if (st == EWCL_OK) {
         summarise(&s, out);
-    else
+        st = read_final_parameters(&s, out);
+    }
+    if (st != EWCL_OK)
         ewcl_train_result_free(out);
     train_session_close(&s);
     return st;

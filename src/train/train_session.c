@@ -163,5 +163,7 @@ void train_session_close(train_session *s)
     free(s->eval_subset);
     free(s->test_all);
     free(s->scratch_accuracy);
+    train_history_free(&s->history);
+    train_checkpoint_close(s);
     memset(s, 0, sizeof *s);
 }
