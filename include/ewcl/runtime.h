@@ -214,10 +214,42 @@ EWCL_API const ewcl_profile *ewcl_runtime_profile(const ewcl_runtime *runtime);
 /* The runtime's error record: what the last failed call on it said. */
 EWCL_API const ewcl_error *ewcl_runtime_error(const ewcl_runtime *runtime);
 
+/* The engine EWCL_GEMM_AUTO stands for on this runtime: the profile's choice, or where the
+ * profile leaves it open the winner of a short timed probe (run now if it has not run). */
+EWCL_API ewcl_status ewcl_runtime_gemm_engine(ewcl_runtime *runtime, ewcl_gemm_engine *out);
+/* "auto", "native" or "clblast". */
+EWCL_API const char *ewcl_gemm_engine_name(ewcl_gemm_engine engine);
+
 /* Builds (or loads from the cache) every program now, instead of at first use. */
 EWCL_API ewcl_status ewcl_runtime_warmup(ewcl_runtime *runtime);
 /* Waits for everything enqueued on the runtime's queue. */
 EWCL_API ewcl_status ewcl_runtime_finish(ewcl_runtime *runtime);
+
+/* ---- Where device time goes (options.profiling) ---------------------------------------
+ * With a profiling queue the runtime records every command it enqueues — each kernel under
+ * its name (ewcl_gemm_nn, ewcl_softmax_nll, …; CLBlast's products as "clblast_sgemm"),
+ * transfers as "write", "read", "copy" — with its OpenCL profiling event. */
+typedef struct ewcl_kernel_time {
+    const char *name;      /* valid for the life of the library */
+    uint64_t count;        /* commands of that name */
+    double seconds;        /* their device time, END − START, summed */
+} ewcl_kernel_time;
+
+typedef struct ewcl_kernel_times {
+    ewcl_kernel_time *entries; /* one per name, in order of first appearance */
+    size_t count;
+    uint64_t commands;         /* all commands timed */
+    double busy_seconds;       /* the sum of every command's time */
+    double span_seconds;       /* from the first command's START to the last one's END: on an
+                                  in-order queue, span − busy is the device's idle time */
+} ewcl_kernel_times;
+
+/* Waits for the queue, sums the commands recorded since the last call by name into `out`
+ * (free with ewcl_kernel_times_free) and forgets them. EWCL_ERR_INVALID_ARGUMENT when the
+ * runtime was made without options.profiling. */
+EWCL_API ewcl_status ewcl_runtime_kernel_times(ewcl_runtime *runtime, ewcl_kernel_times *out);
+/* NULL or an empty record does nothing. */
+EWCL_API void ewcl_kernel_times_free(ewcl_kernel_times *times);
 
 /* How the runtime got its programs so far: observable cache behaviour. */
 typedef struct ewcl_program_stats {

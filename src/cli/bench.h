@@ -7,6 +7,7 @@ int bench_gemm(int argc, char **argv);
 int bench_step(int argc, char **argv);
 int bench_fisher(int argc, char **argv);
 int bench_update(int argc, char **argv);
+int bench_epoch(int argc, char **argv);
 
 /* Median, minimum and maximum of `count` samples (the array is sorted in place). */
 typedef struct bench_summary {

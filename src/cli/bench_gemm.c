@@ -12,8 +12,8 @@ static const char gemm_help[] =
     "usage: ewcl bench gemm [--engine native|clblast|all] [--shapes model|all] [--seconds S]\n"
     "                       [--json] [--device SEL]\n"
     "\n"
-    "GFLOP/s (2·m·n·k per product) of back-to-back products with one clFinish, the median of\n"
-    "5 samples of about S seconds each (default 0.2), at the default MLP's shapes (batch 128:\n"
+    "GFLOP/s (2·m·n·k per product) of back-to-back products with one clFinish, the median (and\n"
+    "the min-max) of 5 samples of about S seconds each (default 0.2), at the default MLP's shapes (batch 128:\n"
     "forward x·W, weight gradient xᵀ·δ, input gradient δ·Wᵀ), the Fisher shape and a 2048³\n"
     "square (--shapes model skips the last two). `peak %` divides by an estimate of the\n"
     "device's peak: compute units × clock × preferred float vector width × 2 (one FMA per lane\n"
@@ -105,9 +105,9 @@ static ewcl_status time_products(ewcl_runtime *rt, ewcl_gemm_engine engine,
     return s;
 }
 
-/* Median GFLOP/s over SAMPLES samples of about `target` seconds each. */
+/* GFLOP/s over SAMPLES samples of about `target` seconds each: median, min, max. */
 static ewcl_status measure(ewcl_runtime *rt, ewcl_gemm_engine engine, const gemm_shape *shape,
-                           const gemm_buffers *g, double target, double *gflops)
+                           const gemm_buffers *g, double target, bench_summary *gflops)
 {
     const ewcl_gemm_args args = args_for(shape, g);
     double seconds = 0;
@@ -127,7 +127,7 @@ static ewcl_status measure(ewcl_runtime *rt, ewcl_gemm_engine engine, const gemm
         rates[i] = flops * reps / seconds / 1e9;
     }
     if (s == EWCL_OK)
-        *gflops = bench_summarize(rates, SAMPLES).median;
+        *gflops = bench_summarize(rates, SAMPLES);
     return s;
 }
 
@@ -146,11 +146,6 @@ static bool parse_engines(const char *text, ewcl_gemm_engine engines[2], int *co
         return false;
     }
     return true;
-}
-
-static const char *engine_name(ewcl_gemm_engine e)
-{
-    return e == EWCL_GEMM_CLBLAST ? "clblast" : "native";
 }
 
 int bench_gemm(int argc, char **argv)
@@ -214,19 +209,20 @@ int bench_gemm(int argc, char **argv)
         return CLI_EXIT_RUNTIME;
     }
     cJSON *root = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(root, "results");
+    cJSON_AddStringToObject(root, "bench", "gemm");
     cJSON_AddStringToObject(root, "device", d->name);
     cJSON_AddNumberToObject(root, "estimated_peak_gflops", peak);
     if (!json)
         printf("GEMM on %s [%s], estimated peak %.0f GFLOP/s (median of %d samples)\n"
-               "  %-26s %-3s %5s %5s %5s  %-8s %9s %7s\n",
+               "  %-26s %-3s %5s %5s %5s  %-8s %9s %15s %7s\n",
                d->name, ewcl_cl_runtime_name(d->runtime), peak, SAMPLES, "shape", "op", "m",
-               "n", "k", "engine", "GFLOP/s", "peak %");
+               "n", "k", "engine", "GFLOP/s", "min-max", "peak %");
     for (size_t i = 0; i < SHAPE_COUNT && code == CLI_EXIT_OK; i++) {
         const gemm_shape *sh = &shapes[i];
         if (!all_shapes && !sh->model)
             continue;
         for (int e = 0; e < engine_count && code == CLI_EXIT_OK; e++) {
-            double gflops = 0;
+            bench_summary gflops = {0, 0, 0};
             const ewcl_status s = measure(rt, engines[e], sh, &g, target, &gflops);
             if (s != EWCL_OK) {
                 cli_error("bench gemm: %s", ewcl_runtime_error(rt)->message);
@@ -236,16 +232,20 @@ int bench_gemm(int argc, char **argv)
             const char op[3] = {sh->ta == EWCL_TRANS ? 'T' : 'N',
                                 sh->tb == EWCL_TRANS ? 'T' : 'N', '\0'};
             if (!json)
-                printf("  %-26s %-3s %5zu %5zu %5zu  %-8s %9.1f %6.0f%%\n", sh->name, op, sh->m,
-                       sh->n, sh->k, engine_name(engines[e]), gflops, 100.0 * gflops / peak);
+                printf("  %-26s %-3s %5zu %5zu %5zu  %-8s %9.1f %7.1f-%-7.1f %6.0f%%\n", sh->name,
+                       op, sh->m, sh->n, sh->k, ewcl_gemm_engine_name(engines[e]), gflops.median,
+                       gflops.min, gflops.max, 100.0 * gflops.median / peak);
             cJSON *row = cJSON_CreateObject();
             cJSON_AddStringToObject(row, "shape", sh->name);
             cJSON_AddStringToObject(row, "op", op);
             cJSON_AddNumberToObject(row, "m", (double)sh->m);
             cJSON_AddNumberToObject(row, "n", (double)sh->n);
             cJSON_AddNumberToObject(row, "k", (double)sh->k);
-            cJSON_AddStringToObject(row, "engine", engine_name(engines[e]));
-            cJSON_AddNumberToObject(row, "gflops", gflops);
+            cJSON_AddStringToObject(row, "engine", ewcl_gemm_engine_name(engines[e]));
+            cJSON_AddNumberToObject(row, "gflops", gflops.median);
+            cJSON_AddNumberToObject(row, "gflops_min", gflops.min);
+            cJSON_AddNumberToObject(row, "gflops_max", gflops.max);
+            cJSON_AddNumberToObject(row, "peak_fraction", gflops.median / peak);
             cJSON_AddItemToArray(rows, row);
         }
     }

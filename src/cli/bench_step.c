@@ -1,5 +1,6 @@
 /* `ewcl bench step`: milliseconds per training step of the default network (forward,
- * loss, backward, SGD update; batch 128), split into its phases, and images per second. */
+ * loss, backward, SGD update; batches of 32, 128 and 512), split into its phases, and
+ * images per second. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
@@ -11,9 +12,10 @@ static const char step_help[] =
     "usage: ewcl bench step [--batch N] [--steps N] [--json] [--device SEL]\n"
     "\n"
     "Times N back-to-back training steps (default 200) of the default MLP (1024 → 400 → 400\n"
-    "→ 400 → 10, dropout on) on one batch, with one finish at the end; the median of 5\n"
-    "samples. The phases are timed the same way on their own: forward alone, forward with\n"
-    "loss and backward, and the full step with the update.\n" CLI_RUNTIME_FLAGS_HELP;
+    "→ 400 → 10, dropout on) on one batch of 32, 128 and 512 images (or of --batch N alone),\n"
+    "with one finish at the end; the median, min and max of 5 samples after a warm-up. The\n"
+    "phases are timed the same way on their own: forward alone, forward with loss and\n"
+    "backward, and the full step with the update.\n" CLI_RUNTIME_FLAGS_HELP;
 
 enum { SAMPLES = 5 };
 
@@ -75,35 +77,55 @@ static ewcl_status fill_batch(ewcl_mlp *mlp, const ewcl_mlp_config *config, size
     return s;
 }
 
-static void print_results(const ewcl_device_info *d, size_t batch, const bench_summary r[3],
-                          bool json)
+/* One batch size's phases. */
+typedef struct step_result {
+    size_t batch;
+    bench_summary phase[3];
+} step_result;
+
+static const char *const phase_names[3] = {"forward", "forward+backward", "step"};
+
+static void print_json(const ewcl_device_info *d, const step_result *r, size_t count)
 {
-    static const char *const names[3] = {"forward", "forward+backward", "step"};
-    if (json) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "device", d->name);
-        cJSON_AddNumberToObject(root, "batch", (double)batch);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "bench", "step");
+    cJSON_AddStringToObject(root, "device", d->name);
+    cJSON *list = cJSON_AddArrayToObject(root, "batches");
+    for (size_t b = 0; b < count; b++) {
+        cJSON *run = cJSON_CreateObject();
+        cJSON_AddNumberToObject(run, "batch", (double)r[b].batch);
         for (int i = 0; i < 3; i++) {
-            cJSON *o = cJSON_AddObjectToObject(root, names[i]);
-            cJSON_AddNumberToObject(o, "median_ms", 1e3 * r[i].median);
-            cJSON_AddNumberToObject(o, "min_ms", 1e3 * r[i].min);
-            cJSON_AddNumberToObject(o, "max_ms", 1e3 * r[i].max);
+            cJSON *o = cJSON_AddObjectToObject(run, phase_names[i]);
+            cJSON_AddNumberToObject(o, "median_ms", 1e3 * r[b].phase[i].median);
+            cJSON_AddNumberToObject(o, "min_ms", 1e3 * r[b].phase[i].min);
+            cJSON_AddNumberToObject(o, "max_ms", 1e3 * r[b].phase[i].max);
         }
-        cJSON_AddNumberToObject(root, "images_per_second", (double)batch / r[2].median);
-        char *text = cJSON_Print(root);
-        if (text != NULL)
-            puts(text);
-        cJSON_free(text);
-        cJSON_Delete(root);
-        return;
+        cJSON_AddNumberToObject(run, "images_per_second",
+                                (double)r[b].batch / r[b].phase[2].median);
+        cJSON_AddItemToArray(list, run);
     }
-    printf("training step, default MLP, batch %zu, on %s [%s] (median of %d samples)\n", batch,
-           d->name, ewcl_cl_runtime_name(d->runtime), SAMPLES);
-    printf("  %-18s %9s %9s %9s\n", "phase", "median ms", "min ms", "max ms");
-    for (int i = 0; i < 3; i++)
-        printf("  %-18s %9.3f %9.3f %9.3f\n", names[i], 1e3 * r[i].median, 1e3 * r[i].min,
-               1e3 * r[i].max);
-    printf("  images/s: %.0f\n", (double)batch / r[2].median);
+    char *text = cJSON_Print(root);
+    if (text != NULL)
+        puts(text);
+    cJSON_free(text);
+    cJSON_Delete(root);
+}
+
+static void print_table(const ewcl_device_info *d, const step_result *r, size_t count)
+{
+    printf("training step of the default MLP on %s [%s] (median of %d samples)\n", d->name,
+           ewcl_cl_runtime_name(d->runtime), SAMPLES);
+    printf("  %5s  %-18s %9s %9s %9s %9s\n", "batch", "phase", "median ms", "min ms", "max ms",
+           "images/s");
+    for (size_t b = 0; b < count; b++)
+        for (int i = 0; i < 3; i++) {
+            printf("  %5zu  %-18s %9.3f %9.3f %9.3f", r[b].batch, phase_names[i],
+                   1e3 * r[b].phase[i].median, 1e3 * r[b].phase[i].min,
+                   1e3 * r[b].phase[i].max);
+            if (i == 2)
+                printf(" %9.0f", (double)r[b].batch / r[b].phase[i].median);
+            putchar('\n');
+        }
 }
 
 int bench_step(int argc, char **argv)
@@ -111,7 +133,7 @@ int bench_step(int argc, char **argv)
     cli_runtime_flags flags;
     cli_runtime_flags_init(&flags);
     bool json = false;
-    long batch = 128, steps = 200;
+    long batch = 0, steps = 200;
     static const struct option long_options[] = {
         {"batch", required_argument, NULL, 'b'},
         {"steps", required_argument, NULL, 'n'},
@@ -139,22 +161,33 @@ int bench_step(int argc, char **argv)
     }
     if (!cli_flags_done("bench step", &flags, argc, argv))
         return CLI_EXIT_USAGE;
+    /* pytorch-ewc's batch, a quarter and four times it: where launch overhead and where
+     * arithmetic dominates. */
+    step_result results[3] = {{.batch = 32}, {.batch = 128}, {.batch = 512}};
+    size_t count = 3;
+    if (batch > 0) {
+        results[0].batch = (size_t)batch;
+        count = 1;
+    }
     ewcl_runtime *rt = NULL;
     int code = cli_open_runtime(&flags, &rt);
     if (code != CLI_EXIT_OK)
         return code;
     ewcl_mlp_config config;
     ewcl_mlp_config_default(&config);
-    config.max_batch = (size_t)batch;
+    config.max_batch = results[count - 1].batch;
     ewcl_mlp *mlp = NULL;
     ewcl_status s = ewcl_mlp_create(rt, &config, &mlp);
     if (s == EWCL_OK)
-        s = fill_batch(mlp, &config, (size_t)batch);
-    bench_summary results[3];
-    for (int phase = PHASE_FORWARD; phase <= PHASE_FULL && s == EWCL_OK; phase++)
-        s = measure_phase(rt, mlp, (size_t)batch, steps, (step_phase)phase, &results[phase]);
-    if (s == EWCL_OK) {
-        print_results(ewcl_runtime_device(rt), (size_t)batch, results, json);
+        s = fill_batch(mlp, &config, config.max_batch);
+    for (size_t b = 0; b < count && s == EWCL_OK; b++)
+        for (int phase = PHASE_FORWARD; phase <= PHASE_FULL && s == EWCL_OK; phase++)
+            s = measure_phase(rt, mlp, results[b].batch, steps, (step_phase)phase,
+                              &results[b].phase[phase]);
+    if (s == EWCL_OK && json) {
+        print_json(ewcl_runtime_device(rt), results, count);
+    } else if (s == EWCL_OK) {
+        print_table(ewcl_runtime_device(rt), results, count);
     } else {
         cli_error("bench step: %s", ewcl_runtime_error(rt)->message);
         code = cli_exit_code(s);

@@ -13,6 +13,8 @@ static const char bench_help[] =
     "  step      milliseconds per training step of the default network, images/s\n"
     "  fisher    milliseconds for the Fisher estimate of the default network (N = 1024)\n"
     "  update    GB/s of the fused EWC update, beside the device's copy bandwidth\n"
+    "  epoch     seconds per training epoch on real data, split by kernel family (OpenCL\n"
+    "            profiling events) and idle / launch gaps\n"
     "\n"
     "Every figure is the median of repeated runs; quote what else the machine was doing.\n";
 
@@ -22,7 +24,8 @@ int cmd_bench(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } benches[] = {{"startup", bench_startup}, {"gemm", bench_gemm},     {"step", bench_step},
-                   {"fisher", bench_fisher},   {"update", bench_update}};
+                   {"fisher", bench_fisher},   {"update", bench_update},
+                   {"epoch", bench_epoch}};
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(bench_help, stdout);
         return CLI_EXIT_OK;
@@ -31,9 +34,10 @@ int cmd_bench(int argc, char **argv)
         if (strcmp(argv[1], benches[i].name) == 0)
             return benches[i].run(argc - 1, argv + 1);
     if (argc >= 2)
-        cli_error("bench: unknown measurement '%s' (startup, gemm, step, fisher or update)", argv[1]);
+        cli_error("bench: unknown measurement '%s' (startup, gemm, step, fisher, update or "
+                  "epoch)", argv[1]);
     else
-        cli_error("bench: name what to measure: startup, gemm, step, fisher or update (see "
-                  "`ewcl bench --help`)");
+        cli_error("bench: name what to measure: startup, gemm, step, fisher, update or epoch "
+                  "(see `ewcl bench --help`)");
     return CLI_EXIT_USAGE;
 }

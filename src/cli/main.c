@@ -16,6 +16,8 @@ static const char usage[] =
     "  bench     measure speed: `ewcl bench startup`\n"
     "  train     continual learning on permuted (Fashion-)MNIST, plain SGD or EWC\n"
     "  eval      a saved checkpoint's accuracy on every task it has seen\n"
+    "  compare   the same training run on several devices: speed, results, agreement\n"
+    "  report    runs side by side from their folders: settings, accuracy, BWT, times\n"
     "  help      this text\n"
     "\n"
     "`ewcl <command> --help` lists a command's flags. `ewcl --version` prints the version.\n"
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
         {"bench", cmd_bench},
         {"train", cmd_train},
         {"eval", cmd_eval},
+        {"compare", cmd_compare},
+        {"report", cmd_report},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(command, commands[i].name) == 0)

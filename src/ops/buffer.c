@@ -27,7 +27,8 @@ ewcl_status ewcl_buffer_write(ewcl_runtime *rt, cl_mem buffer, size_t offset_byt
     if (bytes == 0)
         return EWCL_OK;
     const cl_int rc = clEnqueueWriteBuffer(rt->queue, buffer, blocking ? CL_TRUE : CL_FALSE,
-                                           offset_bytes, bytes, host, 0, NULL, NULL);
+                                           offset_bytes, bytes, host, 0, NULL,
+                                           ewcl_trace_event(rt, "write"));
     if (rc != CL_SUCCESS)
         return EWCL_FAIL_CL(&rt->error, rc, "writing %zu bytes to the device", bytes);
     return EWCL_OK;
@@ -39,7 +40,7 @@ ewcl_status ewcl_buffer_read(ewcl_runtime *rt, cl_mem buffer, size_t offset_byte
     if (bytes == 0)
         return EWCL_OK;
     const cl_int rc = clEnqueueReadBuffer(rt->queue, buffer, CL_TRUE, offset_bytes, bytes, host,
-                                          0, NULL, NULL);
+                                          0, NULL, ewcl_trace_event(rt, "read"));
     if (rc != CL_SUCCESS)
         return EWCL_FAIL_CL(&rt->error, rc, "reading %zu bytes from the device", bytes);
     return EWCL_OK;
@@ -75,7 +76,8 @@ ewcl_status ewcl_buffer_copy(ewcl_runtime *rt, cl_mem from, size_t from_offset_b
     if (bytes == 0)
         return EWCL_OK;
     const cl_int rc = clEnqueueCopyBuffer(rt->queue, from, to, from_offset_bytes,
-                                          to_offset_bytes, bytes, 0, NULL, NULL);
+                                          to_offset_bytes, bytes, 0, NULL,
+                                          ewcl_trace_event(rt, "copy"));
     if (rc != CL_SUCCESS)
         return EWCL_FAIL_CL(&rt->error, rc, "copying %zu bytes on the device", bytes);
     return EWCL_OK;

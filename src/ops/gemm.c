@@ -41,3 +41,22 @@ ewcl_status ewcl_gemm(ewcl_runtime *rt, ewcl_gemm_engine engine, const ewcl_gemm
         return status;
     return engine == EWCL_GEMM_CLBLAST ? ewcl_gemm_clblast(rt, g) : ewcl_gemm_native(rt, g);
 }
+
+ewcl_status ewcl_runtime_gemm_engine(ewcl_runtime *rt, ewcl_gemm_engine *out)
+{
+    if (rt == NULL || out == NULL)
+        return EWCL_ERR_INVALID_ARGUMENT;
+    return ewcl_gemm_choose_engine(rt, out);
+}
+
+const char *ewcl_gemm_engine_name(ewcl_gemm_engine engine)
+{
+    switch (engine) {
+    case EWCL_GEMM_NATIVE:
+        return "native";
+    case EWCL_GEMM_CLBLAST:
+        return "clblast";
+    default:
+        return "auto";
+    }
+}

@@ -19,7 +19,7 @@ ewcl_status ewcl_gemm_clblast(ewcl_runtime *rt, const ewcl_gemm_args *g)
     const CLBlastStatusCode code = CLBlastSgemm(
         CLBlastLayoutRowMajor, transpose_of(g->trans_a), transpose_of(g->trans_b), g->m, g->n,
         g->k, g->alpha, g->a, g->a_offset, g->lda, g->b, g->b_offset, g->ldb, g->beta, g->c,
-        g->c_offset, g->ldc, &rt->queue, NULL);
+        g->c_offset, g->ldc, &rt->queue, ewcl_trace_event(rt, "clblast_sgemm"));
     if (code != CLBlastSuccess)
         return EWCL_FAIL(&rt->error, EWCL_ERR_CLBLAST,
                          "CLBlastSgemm %c%c %zux%zux%zu on '%s' failed with CLBlast status %d%s",

@@ -25,7 +25,8 @@ ewcl_status ewcl_launch_1d(ewcl_runtime *rt, cl_kernel kernel, const char *kerne
     const size_t local = rt->profile.work_group_size;
     const size_t global = round_up(n, local);
     const cl_int rc =
-        clEnqueueNDRangeKernel(rt->queue, kernel, 1, NULL, &global, &local, 0, NULL, NULL);
+        clEnqueueNDRangeKernel(rt->queue, kernel, 1, NULL, &global, &local, 0, NULL,
+                               ewcl_trace_event(rt, kernel_name));
     if (rc != CL_SUCCESS)
         return EWCL_FAIL_CL(&rt->error, rc, "enqueue %s over %zu items", kernel_name, n);
     return EWCL_OK;
@@ -42,7 +43,8 @@ ewcl_status ewcl_launch_2d(ewcl_runtime *rt, cl_kernel kernel, const char *kerne
         rounded[1] = round_up(global[1], local[1]);
     }
     const cl_int rc =
-        clEnqueueNDRangeKernel(rt->queue, kernel, 2, NULL, rounded, local, 0, NULL, NULL);
+        clEnqueueNDRangeKernel(rt->queue, kernel, 2, NULL, rounded, local, 0, NULL,
+                               ewcl_trace_event(rt, kernel_name));
     if (rc != CL_SUCCESS)
         return EWCL_FAIL_CL(&rt->error, rc, "enqueue %s over %zux%zu", kernel_name, global[0],
                             global[1]);

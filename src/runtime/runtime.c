@@ -196,6 +196,7 @@ void ewcl_runtime_destroy(ewcl_runtime *rt)
      * an adopted context's reference count would not be back where the caller left it. */
     if (rt->queue != NULL)
         clFinish(rt->queue);
+    ewcl_trace_clear(rt);
     for (size_t i = 0; i < rt->kernel_count; i++)
         clReleaseKernel(rt->kernels[i].kernel);
     free(rt->kernels);

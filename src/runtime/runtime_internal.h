@@ -15,6 +15,13 @@ typedef struct ewcl_kernel_slot {
     cl_kernel kernel;
 } ewcl_kernel_slot;
 
+/* A command recorded for ewcl_runtime_kernel_times (options.profiling): its name (a string
+ * constant) and its profiling event (NULL when the enqueue failed). */
+typedef struct ewcl_trace_entry {
+    const char *name;
+    cl_event event;
+} ewcl_trace_entry;
+
 struct ewcl_runtime {
     ewcl_runtime_options options;
     ewcl_device_info device;
@@ -30,8 +37,17 @@ struct ewcl_runtime {
     ewcl_kernel_slot *kernels;
     size_t kernel_count, kernel_capacity;
     ewcl_gemm_engine gemm_choice; /* the profile's, or the probe's once it ran (src/ops/) */
+    ewcl_trace_entry *trace;      /* commands recorded since ewcl_runtime_kernel_times */
+    size_t trace_count, trace_capacity;
     ewcl_error error;
 };
+
+/* Where the event of the command about to be enqueued goes, to be timed later: NULL (no
+ * event) when the queue does not profile, or when the record cannot grow (the command then
+ * runs untimed). `name` must be a string constant: the kernel's name, or a transfer's. */
+cl_event *ewcl_trace_event(ewcl_runtime *runtime, const char *name);
+/* Releases the recorded events (the runtime's destruction). */
+void ewcl_trace_clear(ewcl_runtime *runtime);
 
 /* Logs through the options' callback, printf-style. */
 void ewcl_runtime_log(const ewcl_runtime *runtime, ewcl_log_level level, const char *format,

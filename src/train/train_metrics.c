@@ -50,5 +50,6 @@ void ewcl_train_result_free(ewcl_train_result *result)
     free(result->accuracy);
     free(result->average_accuracy);
     free(result->fisher_seconds);
+    free(result->parameters);
     memset(result, 0, sizeof *result);
 }
