@@ -11,6 +11,10 @@ EWCL_RUN_PACKAGES=(pocl-opencl-icd)
 EWCL_DATA_PACKAGES=(dataset-fashion-mnist)
 # Tests: the Oclgrind simulator as a second platform and a correctness witness.
 EWCL_TEST_PACKAGES=(oclgrind)
+# Hardening passes of tools/test.sh and tools/fuzz.sh: clang with libFuzzer and the
+# sanitizer runtimes, and Valgrind's memcheck.
+EWCL_FUZZ_PACKAGES=(clang libclang-rt-dev)
+EWCL_MEMCHECK_PACKAGES=(valgrind)
 
 ewcl_missing_packages() {
   local pkg

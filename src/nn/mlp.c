@@ -91,6 +91,13 @@ static ewcl_status plan_layers(ewcl_mlp *m)
             m->max_width = p->shape.out;
     }
     m->parameter_count = params;
+    /* Kernels index the parameter vector and the activations with 32 bits: larger fit the
+     * memory of big GPUs, and would silently wrap. */
+    if (params > UINT32_MAX || acts > UINT32_MAX)
+        return EWCL_FAIL(&m->rt->error, EWCL_ERR_INVALID_ARGUMENT,
+                         "mlp: %zu parameters and %zu activation values: the kernels index "
+                         "at most %u of each",
+                         params, acts, UINT32_MAX);
     return EWCL_OK;
 }
 

@@ -8,6 +8,7 @@
 #include "runtime/error_internal.h"
 #include "runtime/runtime_internal.h"
 #include "train/train_internal.h"
+#include "train/train_memory.h"
 
 /* Tags that give each use of the run's seed a generator of its own (apart from the initial
  * weights and the permutations, which start from the seed itself). */
@@ -133,7 +134,10 @@ ewcl_status train_session_open(train_session *s, ewcl_runtime *rt, const ewcl_id
     if (callbacks != NULL)
         s->callbacks = *callbacks;
     train_clock_start(&s->clock);
-    ewcl_status st = upload_data(s, data);
+    /* A run too large for the device is refused before anything is allocated. */
+    ewcl_status st = train_memory_check(rt, config, data);
+    if (st == EWCL_OK)
+        st = upload_data(s, data);
     if (st == EWCL_OK)
         st = upload_permutations(s);
     if (st == EWCL_OK)
