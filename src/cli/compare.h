@@ -19,7 +19,7 @@ typedef struct compare_row {
     const char *engine;          /* GEMM engine the run used ("native", "clblast") */
     ewcl_status status;          /* EWCL_OK, or why the device failed */
     int exit_code;               /* 0, or what `ewcl train` would have exited with */
-    char error[512];             /* the failure's message */
+    char error[EWCL_ERROR_MESSAGE_MAX]; /* the failure's message */
     ewcl_train_result result;    /* when status is EWCL_OK */
     /* Agreement with the first device that ran (NaN for that one and for failures). */
     double parameter_delta;      /* max |Δθ| / max |θ_first| */

@@ -159,7 +159,7 @@ static ewcl_status write_svg(const char *path, const compare_row *rows, size_t c
         s = ewcl_report_write_bars_svg(names, count, panels, 2, path, err);
     } else {
         ewcl_error_clear(err);
-        snprintf(err->message, sizeof err->message, "out of memory drawing %s", path);
+        snprintf(err->message, sizeof err->message, "out of memory drawing compare.svg");
     }
     free(labels);
     free(names);
