@@ -486,8 +486,7 @@ static bool check_against_data(const char *command, const ewcl_train_config *c,
     if (c->consolidate && c->fisher_sample_size > data->train.count) {
         cli_error("%s: --fisher-estimation-sample-size %zu is larger than the training set "
                   "(%zu images)",
-                  command,
-                  c->fisher_sample_size, data->train.count);
+                  command, c->fisher_sample_size, data->train.count);
         return false;
     }
     return true;
