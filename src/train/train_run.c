@@ -228,6 +228,11 @@ static ewcl_status end_task(train_session *s, loop_position *p, ewcl_train_resul
     for (size_t j = 0; j < tasks && st == EWCL_OK; j++)
         st = train_evaluate(s, j, s->test_all, ewcl_dataset_count(s->test), &row[j]);
     r->average_accuracy[t] = ewcl_train_average_accuracy(r->accuracy, tasks, t);
+    const ewcl_train_point point = {.kind = EWCL_TRAIN_POINT_TASK_END,
+                                    .iteration = s->iteration, .task = t, .epoch = p->epoch,
+                                    .accuracy = row, .tasks_seen = t + 1};
+    if (st == EWCL_OK)
+        st = remember(s, &point);
     const bool consolidate = s->ewc != NULL && t + 1 < tasks;
     if (st == EWCL_OK && consolidate) {
         st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_FISHER);
