@@ -109,6 +109,9 @@ START_TEST(train_numeric_flags_refuse_bad_values)
         {"--eval-log-interval", {"0", "1000000001"}},
         {"--loss-log-interval", {"0", "1000000001"}},
         {"--gamma", {"1.5"}},
+        {"--pad", {"65"}},
+        {"--checkpoint-every", {"0", "1000000001"}},
+        {"--checkpoint-keep", {"0", "1000001"}},
     };
     check_numeric_flags("train", NULL, flags, sizeof flags / sizeof flags[0]);
 }
@@ -176,6 +179,16 @@ START_TEST(contradictory_flags_are_refused)
     expect_usage_error(EWCL_ARGS("train", "--data-dir", data_dir, "--no-cache", "--cache-dir",
                                  "/tmp/c"),
                        "--no-cache");
+    expect_usage_error(EWCL_ARGS("train", "--data-dir", data_dir, "--no-gpus", "--device", "cpu"),
+                       "--no-gpus");
+    expect_usage_error(EWCL_ARGS("train", "--data-dir", data_dir, "--device", "gpu", "--no-gpus"),
+                       "--no-gpus");
+    expect_usage_error(EWCL_ARGS("train", "--data-dir", data_dir, "--pad", "2", "--no-pad"),
+                       "--no-pad");
+    expect_usage_error(EWCL_ARGS("train", "--data-dir", data_dir, "--no-log", "--log-dir", "x"),
+                       "--no-log");
+    expect_usage_error(EWCL_ARGS("train", "--data-dir", data_dir, "--consolidate-last"),
+                       "--consolidate-last");
 }
 END_TEST
 

@@ -55,6 +55,7 @@ bool cli_runtime_flag(cli_runtime_flags *flags, int option, const char *argument
     switch (option) {
     case CLI_FLAG_DEVICE:
         snprintf(o->device, sizeof o->device, "%s", argument);
+        flags->device_given = true;
         return true;
     case CLI_FLAG_KERNEL_DIR:
         snprintf(o->kernel_dir, sizeof o->kernel_dir, "%s", argument);

@@ -28,6 +28,7 @@ typedef struct cli_runtime_flags {
     bool verbose;
     bool bad_value;
     bool cache_dir_given, no_cache_given; /* both: a contradiction cli_flags_done refuses */
+    bool device_given;                    /* --device appeared */
 } cli_runtime_flags;
 
 enum cli_runtime_flag_id {

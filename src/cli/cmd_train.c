@@ -395,6 +395,7 @@ int train_request_parse(int argc, char **argv, const train_flag_extension *extra
             return -1;
         case FLAG_NO_GPUS:
             snprintf(flags->options.device, sizeof flags->options.device, "cpu");
+            r->no_gpus = true;
             break;
         case FLAG_CONSOLIDATE:
             r->config.consolidate = true;
@@ -429,8 +430,10 @@ int train_request_parse(int argc, char **argv, const train_flag_extension *extra
             break;
         case FLAG_NO_PAD:
             r->config.pad = 0;
+            r->no_pad = true;
             break;
         case FLAG_PAD:
+            r->pad_given = true;
             /* The batch kernel's limit (ewcl_dataset_create). */
             if (!parse_count("--pad", optarg, 0, 64, &r->config.pad))
                 return CLI_EXIT_USAGE;
@@ -460,6 +463,15 @@ int train_request_parse(int argc, char **argv, const train_flag_extension *extra
     }
     if (r->no_log && r->log_dir[0] != '\0') {
         cli_error("train: --no-log and --log-dir '%s' contradict each other", r->log_dir);
+        return CLI_EXIT_USAGE;
+    }
+    /* Whichever came last would otherwise win silently. */
+    if (r->no_gpus && flags->device_given) {
+        cli_error("train: --no-gpus (= --device cpu) and --device contradict each other");
+        return CLI_EXIT_USAGE;
+    }
+    if (r->no_pad && r->pad_given) {
+        cli_error("train: --no-pad and --pad contradict each other");
         return CLI_EXIT_USAGE;
     }
     if (r->compat) {

@@ -17,6 +17,7 @@ typedef struct train_request {
     bool json;                         /* the summary as summary.json's JSON on stdout */
     bool quiet, compat;
     bool mode_given, labels_given; /* kept when --pytorch-ewc-compat applies its preset */
+    bool no_gpus, no_pad, pad_given; /* to refuse --no-gpus with --device, --no-pad with --pad */
     train_checkpoint_request checkpoint; /* --checkpoint-dir/-every/-keep, --resume */
 } train_request;
 
