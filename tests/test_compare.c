@@ -221,6 +221,7 @@ START_TEST(bad_flags_are_usage_errors)
     /* train's flags, with train's checks, naming the command the user ran. */
     expect_usage_error(EWCL_ARGS("compare", "--lr", "fast"), "--lr");
     expect_usage_error(EWCL_ARGS("compare", "--no-such-flag"), "--no-such-flag");
+    expect_usage_error(EWCL_ARGS("compare", "--resume", "runs/x"), "--resume");
 }
 END_TEST
 

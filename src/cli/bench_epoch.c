@@ -223,6 +223,11 @@ int bench_epoch(int argc, char **argv)
     int code = train_request_parse(argc, argv, &extension, &r, &flags);
     if (code != CLI_EXIT_OK)
         return code < 0 ? CLI_EXIT_OK : code;
+    if (r.checkpoint.dir[0] != '\0' || r.checkpoint.resume[0] != '\0') {
+        cli_error("bench epoch: --checkpoint-dir and --resume are train's: a measured epoch "
+                  "runs from the start and writes nothing");
+        return CLI_EXIT_USAGE;
+    }
     /* One task, training alone: no periodic evaluation or loss read between batches. */
     r.config.task_number = 1;
     r.config.epochs_per_task = (size_t)epochs + 1;

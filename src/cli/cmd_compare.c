@@ -209,6 +209,12 @@ int cmd_compare(int argc, char **argv)
     const train_flag_extension extension = {"compare", compare_help, compare_options, take_flag,
                                             plan};
     int code = train_request_parse(argc, argv, &extension, &plan->request, &plan->flags);
+    const train_checkpoint_request *k = &plan->request.checkpoint;
+    if (code == CLI_EXIT_OK && (k->dir[0] != '\0' || k->resume[0] != '\0')) {
+        cli_error("compare: --checkpoint-dir and --resume are train's: every device of a "
+                  "comparison runs from the start");
+        code = CLI_EXIT_USAGE;
+    }
     size_t count = 0;
     if (code == CLI_EXIT_OK)
         code = plan->devices[0] != '\0'
