@@ -219,7 +219,7 @@ class BatchedFisher(unittest.TestCase):
         g = np.random.default_rng(3)
         images = g.integers(0, 256, size=(9, 3, 2), dtype=np.uint8)
         labels = g.integers(0, ref.CLASSES, size=9).astype(np.uint8)
-        self.data = ref.TaskData(torch, np, images, labels, 1.0 / 255.0, -0.5)
+        self.data = ref.TaskData(torch, np, images, labels, 2, 1.0 / 255.0, -0.5)
         torch.manual_seed(5)
         self.args = args_for("--hidden-size", "6", "--hidden-layer-num", "1")
         self.layers = ref.build_model(torch, self.args, self.data.pixels.shape[1])

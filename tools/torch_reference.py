@@ -27,7 +27,6 @@ import time
 PROG = "torch_reference.py"
 DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist"
 CLASSES = 10
-PAD = 2  # 28x28 -> 32x32, as ewcl and pytorch-ewc
 FISHER_BATCH_CAP = 1024  # as ewcl: the Fisher and evaluation run in batches of up to 1024
 
 
@@ -171,6 +170,10 @@ def parse_args(argv):
     a("--fisher-labels", choices=["true", "sample", "pred", "all"], default="true")
     a("--fisher-dropout", action="store_true", help="estimate the Fisher with dropout on")
     a("--penalty-step", choices=["explicit", "implicit"], default="explicit")
+    a("--pad", type=checked(int, 0, 64), help="zero pixels on each side (2: 28x28 -> 32x32)")
+    a("--no-pad", action="store_true", help="= --pad 0")
+    a("--consolidate-last", action="store_true",
+      help="with --consolidate, also consolidate after the last task (as ewcl)")
     a("--normalize", type=mean_std, metavar="MEAN,STD",
       help="normalisation constants (default: the training set's pixel mean and std)")
     a("--threads", type=count(1024), default=1, help="PyTorch and BLAS threads (1)")
@@ -178,7 +181,14 @@ def parse_args(argv):
     a("-v", "--verbose", action="store_true",
       help="each task's Fisher per layer: sum, max, zero entries (as ewcl train -v)")
     a("--log-dir", help="write config.json, metrics.csv and summary.json into this folder")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    # The same refusals as ewcl train: contradictions are errors, never a silent winner.
+    if args.no_pad and args.pad is not None:
+        p.error("--no-pad and --pad contradict each other")
+    if args.consolidate_last and not args.consolidate:
+        p.error("--consolidate-last needs --consolidate")
+    args.pad = 0 if args.no_pad else 2 if args.pad is None else args.pad
+    return args
 
 
 # ---- Data --------------------------------------------------------------------------------
@@ -243,8 +253,8 @@ class TaskData:
     gathered, permuted and normalised on demand (as ewcl's batch kernel does), so that the
     eight tasks cost no more memory than one."""
 
-    def __init__(self, torch, np, images, labels, scale, shift):
-        padded = np.pad(images, ((0, 0), (PAD, PAD), (PAD, PAD)))
+    def __init__(self, torch, np, images, labels, pad, scale, shift):
+        padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad)))
         self.torch = torch
         self.pixels = torch.from_numpy(padded.reshape(len(images), -1))
         self.labels = torch.from_numpy(labels.astype(np.int64))
@@ -473,7 +483,7 @@ def config_json(args, implementation, device, data_dir):
                 "fisher_sample_size": args.fisher_estimation_sample_size},
         "logging": {"test_size": args.test_size, "eval_log_interval": args.eval_log_interval,
                     "loss_log_interval": args.loss_log_interval, "progress_interval": 0},
-        "inputs": {"pad": PAD, "mean": args.normalize[0] if args.normalize else None,
+        "inputs": {"pad": args.pad, "mean": args.normalize[0] if args.normalize else None,
                    "std": args.normalize[1] if args.normalize else None},
     }
 
@@ -612,7 +622,7 @@ def train(torch, args, train_set, test_set, run, say):
         line = (f"after task {task + 1}/{T}: accuracy"
                 + "".join(f" {a:.4f}" for a in row[: task + 1])
                 + f" (average {run.averages[task]:.4f})")
-        if args.consolidate and task + 1 < T:
+        if args.consolidate and (task + 1 < T or args.consolidate_last):
             run.switch("fisher")
             start = time.perf_counter()
             subset = torch.randperm(n, generator=fisher_gen)[: args.fisher_estimation_sample_size]
@@ -722,8 +732,8 @@ def main(argv):
     run.mean, run.std = mean, std
     # x = pixel·scale + shift in float32, ewcl's constants: (pixel/255 − mean)/std.
     scale, shift = float(np.float32(1.0 / (255.0 * std))), float(np.float32(-mean / std))
-    train_set = TaskData(torch, np, train_images, train_labels, scale, shift)
-    test_set = TaskData(torch, np, test_images, test_labels, scale, shift)
+    train_set = TaskData(torch, np, train_images, train_labels, args.pad, scale, shift)
+    test_set = TaskData(torch, np, test_images, test_labels, args.pad, scale, shift)
 
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     failure = None
