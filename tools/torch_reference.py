@@ -482,7 +482,7 @@ def config_json(args, implementation, device, data_dir):
                 "fisher_dropout": args.fisher_dropout, "penalty_step": args.penalty_step,
                 "fisher_sample_size": args.fisher_estimation_sample_size},
         "logging": {"test_size": args.test_size, "eval_log_interval": args.eval_log_interval,
-                    "loss_log_interval": args.loss_log_interval, "progress_interval": 0},
+                    "loss_log_interval": args.loss_log_interval},
         "inputs": {"pad": args.pad, "mean": args.normalize[0] if args.normalize else None,
                    "std": args.normalize[1] if args.normalize else None},
     }
