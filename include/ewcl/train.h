@@ -3,11 +3,11 @@
  * Tasks × epochs × shuffled batches on permuted copies of one data set: every task applies
  * its own fixed pixel permutation (the first task too). Batches are gathered on the device
  * from images that stay there; only each batch's index list crosses from the host. With
- * `consolidate`, after every task but the last the diagonal Fisher of that task is estimated
- * and consolidated, and later training adds the penalty (λ/2)·Σ F·(θ − θ*)². Accuracy is
- * measured periodically on a fixed subset of each seen task's test set, and at the end of
- * every task on the full test set of every task: the accuracy matrix R[i][j] (after task i,
- * on task j), from which the metrics come.
+ * `consolidate`, after every task but the last (every task with `consolidate_last`) the
+ * diagonal Fisher of that task is estimated and consolidated, and later training adds the
+ * penalty (λ/2)·Σ F·(θ − θ*)². Accuracy is measured periodically on a fixed subset of each
+ * seen task's test set, and at the end of every task on the full test set of every task:
+ * the accuracy matrix R[i][j] (after task i, on task j), from which the metrics come.
  *
  *   ewcl_train_config cfg;
  *   ewcl_train_config_default(&cfg);          // pytorch-ewc's defaults
@@ -54,6 +54,8 @@ typedef struct ewcl_train_config {
     uint64_t seed;            /* 0: weights, dropout, permutations, shuffles, subsets */
     /* EWC. */
     bool consolidate;           /* false: the plain-SGD baseline */
+    bool consolidate_last;      /* with consolidate, also after the last task, so that a
+                                   later run can continue from the consolidated state */
     ewcl_ewc_config ewc;        /* ewcl_ewc_config_default (λ 40, explicit step); its
                                    seed is replaced by `seed` */
     size_t fisher_sample_size;  /* 1024 images of the task, a seeded random subset */
@@ -113,7 +115,8 @@ typedef struct ewcl_train_task_end {
                                   the call; entries past `task` are tasks not yet trained */
     double average_accuracy;   /* mean of accuracy[0 … task] */
     double fisher_seconds;     /* Fisher estimate and consolidation after this task (0 when
-                                  none: without consolidate, and after the last task) */
+                                  none: without consolidate, and after the last task
+                                  unless consolidate_last) */
     float max_importance;      /* max of the summed Fisher S after consolidation (0: none) */
     const ewcl_fisher_stats *fisher_stats; /* per layer, of this task's Fisher estimate;
                                               NULL when none was made */

@@ -27,6 +27,7 @@ void ewcl_train_config_default(ewcl_train_config *c)
         .weight_decay = 0.0f,
         .seed = 0,
         .consolidate = false,
+        .consolidate_last = false,
         .fisher_sample_size = 1024,
         .test_size = 1024,
         .eval_log_interval = 250,
@@ -85,7 +86,7 @@ ewcl_status train_config_check(ewcl_runtime *rt, const ewcl_train_config *c,
                          "train: test size %zu outside 1 to %zu (the test set's images)",
                          c->test_size, data->test.count);
     /* Checked now rather than after the first task has been trained. */
-    if (c->consolidate && c->task_number > 1 &&
+    if (c->consolidate && (c->task_number > 1 || c->consolidate_last) &&
         (c->fisher_sample_size == 0 || c->fisher_sample_size > data->train.count))
         return EWCL_FAIL(err, EWCL_ERR_INVALID_ARGUMENT,
                          "train: Fisher sample size %zu outside 1 to %zu (a task's training "

@@ -214,7 +214,8 @@ static ewcl_status train_epoch(train_session *s, loop_position *p, size_t first_
 }
 
 /* After a task: a last look at the loss (so a divergence never goes unreported), the
- * accuracy matrix's row, and consolidation unless it was the last task. */
+ * accuracy matrix's row, and consolidation unless it was the last task (and
+ * consolidate_last is off). */
 static ewcl_status end_task(train_session *s, loop_position *p, ewcl_train_result *r)
 {
     const ewcl_train_config *c = s->config;
@@ -233,7 +234,7 @@ static ewcl_status end_task(train_session *s, loop_position *p, ewcl_train_resul
                                     .accuracy = row, .tasks_seen = t + 1};
     if (st == EWCL_OK)
         st = remember(s, &point);
-    const bool consolidate = s->ewc != NULL && t + 1 < tasks;
+    const bool consolidate = s->ewc != NULL && (t + 1 < tasks || c->consolidate_last);
     if (st == EWCL_OK && consolidate) {
         st = train_clock_switch(&s->clock, s->rt, TRAIN_PHASE_FISHER);
         const double start = train_clock_seconds(&s->clock, TRAIN_PHASE_FISHER);
