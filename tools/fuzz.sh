@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes every target of tests/fuzz/ with libFuzzer for SECONDS each (default 30): builds
-# them with clang (address + undefined sanitizers, coverage of the library too) in
-# $EWCL_FUZZ_BUILD_DIR (default build-fuzz), runs each on a working copy of its seed corpus
-# (so new inputs do not clutter tests/), and prints the executions per target. A crash
-# stops with the input's path: fix it, then keep the input as a regression case with
+# Fuzzes every target of tests/fuzz/ with libFuzzer for SECONDS (default 30), all targets at
+# once: builds them with clang (address + undefined sanitizers, coverage of the library too)
+# in $EWCL_FUZZ_BUILD_DIR (default build-fuzz), runs each on a working copy of its seed
+# corpus (so new inputs do not clutter tests/), and prints the executions per target. A
+# crash fails with the input's path: fix it, then keep the input as a regression case with
 #   cp <input> tests/fuzz/corpus/<target>/regression-<what-it-broke>
 # which every ctest run then replays.
 set -euo pipefail
@@ -27,22 +27,32 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # The library links the OpenCL ICD loader, whose own allocations LeakSanitizer must not
 # blame on us (the selector and IDX targets never open a platform, so none are expected).
 export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0
-status=0
+# All targets at once: libFuzzer runs one process per target, so on N cores N of them
+# share the wall-clock time instead of queueing for it.
+pids=()
 for target in $targets; do
   work="$build/fuzz-work/$target"
   mkdir -p "$work/corpus" "$work/artifacts"
   cp -n tests/fuzz/corpus/"$target"/* "$work/corpus/" 2>/dev/null || true
-  log="$work/fuzz.log"
-  if "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 \
-      -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1; then
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+  "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 \
+    -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/fuzz.log" 2>&1 &
+  pids+=("$!")
+done
+status=0
+set -- $targets
+for pid in "${pids[@]}"; do
+  target=$1
+  shift
+  work="$build/fuzz-work/$target"
+  if wait "$pid"; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log")
+    coverage=$(grep -o 'cov: [0-9]*' "$work/fuzz.log" | tail -1)
     printf '%-10s %10s executions in %ss (%s/s), %s\n' "$target" "$runs" "$seconds" \
       "$((runs / seconds))" "$coverage"
   else
-    echo "fuzz_$target: CRASH — see $log; input:" >&2
+    echo "fuzz_$target: CRASH — see $work/fuzz.log; input:" >&2
     ls "$work/artifacts" >&2
-    tail -40 "$log" >&2
+    tail -40 "$work/fuzz.log" >&2
     status=1
   fi
 done
