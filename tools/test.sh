@@ -4,7 +4,8 @@
 #   sanitize  the suite again, built with AddressSanitizer + UBSan (clang when installed,
 #             so that the same build also holds the fuzz targets); Oclgrind-labelled tests
 #             are left out there — they simulate every work-item on the CPU, already run
-#             in the suite above, and under ASan would take most of the CI budget
+#             in the suite above, and under ASan would take most of the CI budget — and so
+#             are `slow` ones (the kill -9 loop: it tests files surviving, not memory)
 #   fuzz      each libFuzzer target of tests/fuzz/ for $EWCL_FUZZ_SECONDS (30) seconds
 #   memcheck  Valgrind's memcheck over the host-only tests built from ewcl's code
 # $EWCL_TEST_STAGES picks the stages (default "suite sanitize fuzz memcheck"); a developer's
@@ -72,9 +73,9 @@ if wants sanitize; then
       cp -r "$build/$cache" "$sanitize_build/$cache"
     fi
   done
-  tests=$(built_tests "$sanitize_build" -LE oclgrind)
+  tests=$(built_tests "$sanitize_build" -LE "oclgrind|slow")
   (cd "$sanitize_build" &&
-    EWCL_REQUIRE_DEVICE=1 ctest --output-on-failure -j"$jobs" -LE oclgrind -R "$tests")
+    EWCL_REQUIRE_DEVICE=1 ctest --output-on-failure -j"$jobs" -LE "oclgrind|slow" -R "$tests")
 fi
 
 if wants fuzz; then
