@@ -1,7 +1,9 @@
-/* Shared test scaffolding: running a suite, the device probe, temporary directories. */
+/* Shared test scaffolding: running a suite, the device probe, temporary directories and
+ * files. */
 #define _XOPEN_SOURCE 700
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -81,12 +83,16 @@ ewcl_runtime *ewcl_test_open_runtime_logged(ewcl_log_fn log, void *user)
     return ewcl_test_open_runtime_with(o);
 }
 
-ewcl_runtime *ewcl_test_open_runtime_with(ewcl_runtime_options o)
+const char *ewcl_test_device_selector(void)
 {
     const char *device = getenv("EWCL_TEST_DEVICE");
+    return device != NULL && device[0] != '\0' ? device : "runtime:pocl";
+}
+
+ewcl_runtime *ewcl_test_open_runtime_with(ewcl_runtime_options o)
+{
     if (o.device[0] == '\0')
-        snprintf(o.device, sizeof o.device, "%s",
-                 device != NULL && device[0] != '\0' ? device : "runtime:pocl");
+        snprintf(o.device, sizeof o.device, "%s", ewcl_test_device_selector());
     next_oclgrind_log();
     ewcl_error err;
     ewcl_runtime *rt = NULL;
@@ -202,4 +208,30 @@ int ewcl_test_write_file(const char *path, const void *bytes, size_t size)
         return -1;
     const bool ok = fwrite(bytes, 1, size, f) == size;
     return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+void ewcl_test_copy_kernel_sources(const char *dir)
+{
+    const char *root = getenv("EWCL_SOURCE_DIR");
+    ck_assert_msg(root != NULL && root[0] != '\0', "EWCL_SOURCE_DIR is not set (run via ctest)");
+    char cl[4096];
+    snprintf(cl, sizeof cl, "%s/cl", root);
+    DIR *d = opendir(cl);
+    ck_assert_msg(d != NULL, "cannot open %s", cl);
+    size_t copied = 0;
+    for (const struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char from[4400], to[4400];
+        snprintf(from, sizeof from, "%s/%s", cl, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
+        size_t size = 0;
+        char *bytes = ewcl_test_read_file(from, &size);
+        ck_assert_msg(bytes != NULL, "cannot read %s", from);
+        ck_assert_int_eq(ewcl_test_write_file(to, bytes, size), 0);
+        free(bytes);
+        copied++;
+    }
+    closedir(d);
+    ck_assert_uint_ge(copied, 1);
 }

@@ -25,8 +25,12 @@ int ewcl_test_run(Suite *suite);
  * message when EWCL_REQUIRE_DEVICE=1. */
 void ewcl_test_require_device(void);
 
-/* Opens the runtime a kernel test runs on: the selector in $EWCL_TEST_DEVICE (ctest sets
- * runtime:oclgrind for the Oclgrind runs), else "runtime:pocl". Fails the test on error. */
+/* The device tests run on: the selector in $EWCL_TEST_DEVICE (ctest sets runtime:oclgrind
+ * for the Oclgrind runs), else "runtime:pocl". */
+const char *ewcl_test_device_selector(void);
+
+/* Opens the runtime a kernel test runs on, that of ewcl_test_device_selector. Fails the
+ * test on error. */
 ewcl_runtime *ewcl_test_open_runtime(void);
 /* The same, with the library's messages going to `log` (see ewcl_runtime_options). */
 ewcl_runtime *ewcl_test_open_runtime_logged(ewcl_log_fn log, void *user);
@@ -51,5 +55,10 @@ char *ewcl_test_read_file(const char *path, size_t *out_size);
 
 /* Writes `size` bytes to `path`; returns 0 on success. */
 int ewcl_test_write_file(const char *path, const void *bytes, size_t size);
+
+/* Copies every file of the source tree's kernel folder ($EWCL_SOURCE_DIR/cl, set by ctest)
+ * into the existing folder `dir`, for tests that then break one of them. Fails the test
+ * when nothing could be copied. */
+void ewcl_test_copy_kernel_sources(const char *dir);
 
 #endif

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,13 +14,16 @@
 static const char *const ewcl_variables[] = {"EWCL_DEVICE", "EWCL_KERNEL_DIR", "EWCL_NO_CACHE",
                                              "EWCL_CL_BUILD_OPTIONS", "EWCL_DATA_DIR"};
 
-/* In the child: stdout and stderr into the capture files, the environment, then exec. */
-static void exec_child(const char *program, const char *out_path, const char *err_path,
-                       const char *const args[], const char *const env[])
+/* In the child: stdout and stderr into the capture files, the working folder, the
+ * environment, then exec. */
+static void exec_child(const char *cwd, const char *program, const char *out_path,
+                       const char *err_path, const char *const args[], const char *const env[])
 {
     const int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
+        _exit(126);
+    if (cwd != NULL && chdir(cwd) != 0)
         _exit(126);
     for (size_t i = 0; i < sizeof ewcl_variables / sizeof ewcl_variables[0]; i++)
         unsetenv(ewcl_variables[i]);
@@ -38,6 +42,12 @@ static void exec_child(const char *program, const char *out_path, const char *er
 ewcl_test_output ewcl_test_run_program(const char *program, const char *const args[],
                                        const char *const env[])
 {
+    return ewcl_test_run_program_in(NULL, program, args, env);
+}
+
+ewcl_test_output ewcl_test_run_program_in(const char *cwd, const char *program,
+                                          const char *const args[], const char *const env[])
+{
     char dir[4096], out_path[4200], err_path[4200];
     snprintf(dir, sizeof dir, "%s", ewcl_test_make_temp_dir("program-run"));
     snprintf(out_path, sizeof out_path, "%s/stdout", dir);
@@ -46,7 +56,7 @@ ewcl_test_output ewcl_test_run_program(const char *program, const char *const ar
     const pid_t child = fork();
     ck_assert_msg(child >= 0, "fork failed");
     if (child == 0)
-        exec_child(program, out_path, err_path, args, env);
+        exec_child(cwd, program, out_path, err_path, args, env);
     int status = 0;
     ck_assert_int_eq(waitpid(child, &status, 0), child);
     ewcl_test_output o = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
@@ -63,4 +73,22 @@ void ewcl_test_output_free(ewcl_test_output *output)
     free(output->out);
     free(output->err);
     output->out = output->err = NULL;
+}
+
+void ewcl_test_expect_code(const ewcl_test_output *output, int code)
+{
+    ck_assert_msg(output->code == code,
+                  "exit code %d, expected %d\n--- stdout:\n%s--- stderr:\n%s", output->code,
+                  code, output->out, output->err);
+}
+
+void ewcl_test_expect_one_line_error(const ewcl_test_output *output, const char *word)
+{
+    const char *newline = strchr(output->err, '\n');
+    ck_assert_msg(strncmp(output->err, "ewcl: ", 6) == 0, "stderr: %s", output->err);
+    ck_assert_msg(newline != NULL && newline[1] == '\0', "stderr is not one line: %s",
+                  output->err);
+    ck_assert_msg(strstr(output->err, word) != NULL, "stderr does not name '%s': %s", word,
+                  output->err);
+    ck_assert_msg(output->out[0] == '\0', "stdout is not empty: %s", output->out);
 }

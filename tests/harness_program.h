@@ -3,6 +3,8 @@
 #ifndef EWCL_TEST_HARNESS_PROGRAM_H
 #define EWCL_TEST_HARNESS_PROGRAM_H
 
+#include <check.h>
+
 /* A NULL-terminated argv (without argv[0]) or name/value environment list, written inline. */
 #define EWCL_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -19,6 +21,19 @@ typedef struct ewcl_test_output {
 ewcl_test_output ewcl_test_run_program(const char *program, const char *const args[],
                                        const char *const env[]);
 
+/* The same in the working folder `cwd` (NULL: the test's own), for runs that write where
+ * they are started, such as `ewcl train`'s default runs/ folder. */
+ewcl_test_output ewcl_test_run_program_in(const char *cwd, const char *program,
+                                          const char *const args[], const char *const env[]);
+
 void ewcl_test_output_free(ewcl_test_output *output);
+
+/* Fails unless the run exited with `code`, showing its whole output: what one needs to see
+ * when a code is off. */
+void ewcl_test_expect_code(const ewcl_test_output *output, int code);
+
+/* An error as ewcl reports one: exactly one line on stderr, starting "ewcl: " and naming
+ * `word`, and nothing on stdout. */
+void ewcl_test_expect_one_line_error(const ewcl_test_output *output, const char *word);
 
 #endif

@@ -6,7 +6,6 @@
  * allocating, "needs N MiB, device has M MiB"). The library-level checks of the same
  * defects live in test_idx.c and test_train_memory.c. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "ewcl/data.h"
 #include "ewcl/nn.h"
 #include "harness.h"
+#include "harness_data.h"
 #include "harness_program.h"
 
 /* A small valid data set, written once by main before Check forks. */
@@ -25,22 +25,6 @@ static ewcl_test_output run(const char *const args[], const char *const env[])
     return ewcl_test_run_program(EWCL_PROGRAM_PATH, args, env);
 }
 
-static void expect_code(const ewcl_test_output *r, int code)
-{
-    ck_assert_msg(r->code == code, "exit code %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-                  r->code, code, r->out, r->err);
-}
-
-/* Exactly one line on stderr, starting "ewcl: " and containing `word`; stdout empty. */
-static void expect_one_line_error(const ewcl_test_output *r, const char *word)
-{
-    const char *newline = strchr(r->err, '\n');
-    ck_assert_msg(strncmp(r->err, "ewcl: ", 6) == 0, "stderr: %s", r->err);
-    ck_assert_msg(newline != NULL && newline[1] == '\0', "stderr is not one line: %s", r->err);
-    ck_assert_msg(strstr(r->err, word) != NULL, "stderr does not name '%s': %s", word, r->err);
-    ck_assert_msg(r->out[0] == '\0', "stdout is not empty: %s", r->out);
-}
-
 /* `args` must be a usage error: exit 2, one line naming `word`, nothing on stdout. */
 static void expect_usage_error(const char *const args[], const char *word)
 {
@@ -49,7 +33,7 @@ static void expect_usage_error(const char *const args[], const char *word)
     for (size_t i = 0; args[i] != NULL; i++)
         snprintf(shown + strlen(shown), sizeof shown - strlen(shown), " '%s'", args[i]);
     ck_assert_msg(r.code == 2, "ewcl%s: exit %d, expected 2; stderr: %s", shown, r.code, r.err);
-    expect_one_line_error(&r, word);
+    ewcl_test_expect_one_line_error(&r, word);
     ewcl_test_output_free(&r);
 }
 
@@ -224,8 +208,8 @@ static void expect_data_refused(const char *name, const void *bytes, size_t size
 {
     const char *dir = set_with(name, bytes, size);
     ewcl_test_output r = run(EWCL_ARGS("train", "--data-dir", dir), NULL);
-    expect_code(&r, 1);
-    expect_one_line_error(&r, name);
+    ewcl_test_expect_code(&r, 1);
+    ewcl_test_expect_one_line_error(&r, name);
     ck_assert_msg(strstr(r.err, needle) != NULL, "no '%s' in: %s", needle, r.err);
     ewcl_test_output_free(&r);
     ewcl_test_remove_tree(dir);
@@ -289,25 +273,7 @@ static const char *broken_kernel_dir(void)
 {
     static char dir[4096];
     snprintf(dir, sizeof dir, "%s", ewcl_test_make_temp_dir("bad-kernels"));
-    const char *root = getenv("EWCL_SOURCE_DIR");
-    ck_assert_msg(root != NULL, "EWCL_SOURCE_DIR is not set (run via ctest)");
-    char cl[4096];
-    snprintf(cl, sizeof cl, "%s/cl", root);
-    DIR *d = opendir(cl);
-    ck_assert_msg(d != NULL, "cannot open %s", cl);
-    for (const struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.')
-            continue;
-        char from[4400], to[4400];
-        snprintf(from, sizeof from, "%s/%s", cl, e->d_name);
-        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
-        size_t size = 0;
-        char *bytes = ewcl_test_read_file(from, &size);
-        ck_assert_msg(bytes != NULL, "cannot read %s", from);
-        ck_assert_int_eq(ewcl_test_write_file(to, bytes, size), 0);
-        free(bytes);
-    }
-    closedir(d);
+    ewcl_test_copy_kernel_sources(dir);
     static const char broken[] = "__kernel void ewcl_reduce_partial(__global float *x)\n"
                                  "{\n    x[0] = undeclared_name;\n}\n";
     char reduce[4200];
@@ -325,7 +291,7 @@ START_TEST(a_kernel_that_does_not_compile_shows_the_compiler_message)
                                        "runtime:pocl", "--task-number", "1", "--test-size", "50",
                                        "--quiet"),
                              EWCL_ARGS("EWCL_KERNEL_DIR", dir, "EWCL_NO_CACHE", "1"));
-    expect_code(&r, 1);
+    ewcl_test_expect_code(&r, 1);
     const char *line = strstr(r.err, "ewcl: ");
     ck_assert_msg(line != NULL, "no ewcl: line: %s", r.err);
     ck_assert_msg(strstr(line, "reduce") && strstr(line, "undeclared_name") &&
@@ -345,8 +311,8 @@ START_TEST(a_run_too_large_for_the_device_is_refused)
                                        "runtime:pocl", "--test-size", "50", "--hidden-size",
                                        "65536", "--hidden-layer-num", "100"),
                              NULL);
-    expect_code(&r, 1);
-    expect_one_line_error(&r, "MiB");
+    ewcl_test_expect_code(&r, 1);
+    ewcl_test_expect_one_line_error(&r, "MiB");
     regex_t pattern;
     ck_assert_int_eq(regcomp(&pattern, "needs ([0-9]+) MiB, device has ([0-9]+) MiB",
                              REG_EXTENDED),
@@ -383,12 +349,9 @@ END_TEST
 int main(void)
 {
     ewcl_test_require_device();
-    snprintf(data_dir, sizeof data_dir, "%s", ewcl_test_make_temp_dir("bad-input-data"));
-    ewcl_error err;
-    if (ewcl_idx_write_synthetic(data_dir, 200, 50, 28, 28, 10, 7, false, &err) != EWCL_OK) {
-        fprintf(stderr, "cannot write the data: %s\n", err.message);
+    if (ewcl_test_write_data(data_dir, "bad-input-data",
+                             (ewcl_test_data_shape){200, 50, 28, 10, 7, false}) != 0)
         return 1;
-    }
     Suite *s = suite_create("bad_input");
     TCase *tc = tcase_create("bad_input");
     tcase_set_timeout(tc, EWCL_TEST_CL_TIMEOUT);

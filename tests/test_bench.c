@@ -9,6 +9,7 @@
 
 #include "ewcl/ewcl.h"
 #include "harness.h"
+#include "harness_data.h"
 #include "harness_program.h"
 
 enum { TRAIN_IMAGES = 500, TEST_IMAGES = 100, SIDE = 12, CLASSES = 10, DATA_SEED = 5 };
@@ -153,13 +154,10 @@ END_TEST
 int main(void)
 {
     ewcl_test_require_device();
-    snprintf(data_dir, sizeof data_dir, "%s", ewcl_test_make_temp_dir("bench-data"));
-    ewcl_error err;
-    if (ewcl_idx_write_synthetic(data_dir, TRAIN_IMAGES, TEST_IMAGES, SIDE, SIDE, CLASSES,
-                                 DATA_SEED, false, &err) != EWCL_OK) {
-        fprintf(stderr, "cannot write the data: %s\n", err.message);
+    if (ewcl_test_write_data(data_dir, "bench-data",
+                             (ewcl_test_data_shape){TRAIN_IMAGES, TEST_IMAGES, SIDE, CLASSES,
+                                                    DATA_SEED, false}) != 0)
         return 1;
-    }
     Suite *suite = suite_create("bench");
     TCase *tc = tcase_create("bench");
     tcase_set_timeout(tc, EWCL_TEST_CL_TIMEOUT);

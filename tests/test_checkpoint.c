@@ -22,6 +22,7 @@
 
 #include "ewcl/ewcl.h"
 #include "harness.h"
+#include "harness_data.h"
 #include "harness_program.h"
 
 enum { TRAIN_IMAGES = 3000, TEST_IMAGES = 1000, SIDE = 12, CLASSES = 10, DATA_SEED = 7 };
@@ -50,15 +51,6 @@ static ewcl_train_config small_config(size_t tasks)
     c.ewc.lambda = 300.0f;
     c.ewc.step = EWCL_PENALTY_IMPLICIT;
     return c;
-}
-
-static ewcl_idx_data load_data(void)
-{
-    ewcl_idx_data data;
-    ewcl_error err;
-    ck_assert_msg(ewcl_idx_load_dir(data_dir, CLASSES, &data, &err) == EWCL_OK, "%s",
-                  err.message);
-    return data;
 }
 
 static ewcl_runtime *open_device(const char *selector)
@@ -91,7 +83,7 @@ static ewcl_status run_into(const char *device, const ewcl_train_config *c, cons
                             uint64_t every, uint64_t stop_at, const ewcl_checkpoint *resume,
                             ewcl_train_result *r, char *message)
 {
-    ewcl_idx_data data = load_data();
+    ewcl_idx_data data = ewcl_test_load_data(data_dir, CLASSES);
     ewcl_runtime *rt = open_device(device);
     stopper s = {stop_at, 0};
     const ewcl_train_callbacks callbacks = {follow, NULL, NULL, &s, stop_now};
@@ -500,25 +492,14 @@ END_TEST
 
 /* ---- The command line ------------------------------------------------------------------ */
 
-static const char *device_selector(void)
-{
-    const char *d = getenv("EWCL_TEST_DEVICE");
-    return d != NULL && d[0] != '\0' ? d : "runtime:pocl";
-}
-
 /* `ewcl train` with the small run's flags and `extra` (at most 8). */
 #define TRAIN_FLAGS(tasks)                                                                    \
-    "train", "--device", device_selector(), "--data-dir", data_dir, "--task-number", tasks, \
-        "--epochs-per-task", "2", "--hidden-size", "64", "--hidden-layer-num", "1",         \
-        "--batch-size", "32", "--test-size", "300", "--fisher-estimation-sample-size",      \
-        "500", "--eval-log-interval", "50", "--loss-log-interval", "25", "--consolidate",   \
-        "--lambda", "300", "--penalty-step", "implicit", "--quiet"
-
-static void expect_code(const ewcl_test_output *o, int code)
-{
-    ck_assert_msg(o->code == code, "exit %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-                  o->code, code, o->out, o->err);
-}
+    "train", "--device", ewcl_test_device_selector(), "--data-dir", data_dir,                 \
+        "--task-number", tasks, "--epochs-per-task", "2", "--hidden-size", "64",              \
+        "--hidden-layer-num", "1", "--batch-size", "32", "--test-size", "300",                \
+        "--fisher-estimation-sample-size", "500", "--eval-log-interval", "50",                \
+        "--loss-log-interval", "25", "--consolidate", "--lambda", "300", "--penalty-step",    \
+        "implicit", "--quiet"
 
 static ewcl_test_output ewcl_run(const char *const args[])
 {
@@ -563,9 +544,10 @@ static void sleep_ms(long ms)
 /* The accuracy row `ewcl eval --json` prints. */
 static size_t eval_row(const char *target, double *row)
 {
-    ewcl_test_output o = ewcl_run(EWCL_ARGS("eval", target, "--device", device_selector(),
-                                            "--data-dir", data_dir, "--json"));
-    expect_code(&o, 0);
+    ewcl_test_output o = ewcl_run(EWCL_ARGS("eval", target, "--device",
+                                            ewcl_test_device_selector(), "--data-dir", data_dir,
+                                            "--json"));
+    ewcl_test_expect_code(&o, 0);
     cJSON *doc = cJSON_Parse(o.out);
     ck_assert_msg(doc != NULL, "%s", o.out);
     const cJSON *a = cJSON_GetObjectItem(doc, "accuracy");
@@ -622,7 +604,7 @@ START_TEST(cli_sigterm_checkpoint_resume_and_eval)
     snprintf(cut_ck, sizeof cut_ck, "%s/checkpoints", cut);
     snprintf(log, sizeof log, "%s/cut.log", base);
     ewcl_test_output o = ewcl_run(EWCL_ARGS(TRAIN_FLAGS("2"), "--log-dir", whole));
-    expect_code(&o, 0);
+    ewcl_test_expect_code(&o, 0);
     ewcl_test_output_free(&o);
     double eval[8], summary[8];
     char whole_ck[4300];
@@ -646,7 +628,7 @@ START_TEST(cli_sigterm_checkpoint_resume_and_eval)
                   "%s", said);
     free(said);
     o = ewcl_run(EWCL_ARGS(TRAIN_FLAGS("2"), "--resume", cut_ck));
-    expect_code(&o, 0);
+    ewcl_test_expect_code(&o, 0);
     ck_assert_msg(strstr(o.err, "resuming from") != NULL, "%s", o.err);
     ewcl_test_output_free(&o);
     expect_same_final(whole_ck, cut_ck);
@@ -657,7 +639,7 @@ START_TEST(cli_sigterm_checkpoint_resume_and_eval)
     /* A flag that contradicts the checkpoint: one line naming it (even at its default). */
     o = ewcl_run(EWCL_ARGS(TRAIN_FLAGS("2"), "--resume", cut_ck, "--lr", "0.1", "--lambda",
                            "40"));
-    expect_code(&o, 2);
+    ewcl_test_expect_code(&o, 2);
     ck_assert_msg(strstr(o.err, "--lambda 300, not 40") != NULL && strchr(o.err, '\n') ==
                       o.err + strlen(o.err) - 1,
                   "%s", o.err);
@@ -672,7 +654,7 @@ START_TEST(cli_sigterm_checkpoint_resume_and_eval)
                                         EWCL_PROGRAM_PATH, TRAIN_FLAGS("2"), "--hidden-size",
                                         "384", "--log-dir", full),
                               NULL);
-    expect_code(&o, 1);
+    ewcl_test_expect_code(&o, 1);
     ck_assert_msg(strstr(o.err, "cannot write checkpoint") != NULL &&
                       strstr(o.err, full_ck) != NULL,
                   "%s", o.err);
@@ -695,7 +677,7 @@ START_TEST(cli_kill_9_at_random_points_always_leaves_a_valid_checkpoint)
     /* Ten epochs a task (2820 iterations), so that the kills land before the end. */
     ewcl_test_output o = ewcl_run(EWCL_ARGS(TRAIN_FLAGS("3"), "--epochs-per-task", "10",
                                             "--log-dir", whole));
-    expect_code(&o, 0);
+    ewcl_test_expect_code(&o, 0);
     ewcl_test_output_free(&o);
     const int loops = 30;
     int resumed = 0, fresh = 0, finished = 0, mid_write = 0;
@@ -721,7 +703,7 @@ START_TEST(cli_kill_9_at_random_points_always_leaves_a_valid_checkpoint)
     }
     o = ewcl_run(EWCL_ARGS(TRAIN_FLAGS("3"), "--epochs-per-task", "10", "--no-log",
                            "--resume", dir));
-    expect_code(&o, 0);
+    ewcl_test_expect_code(&o, 0);
     ewcl_test_output_free(&o);
     printf("kill -9 loop: %d runs (%d resumed a checkpoint, %d started fresh, %d killed "
            "while writing one, %d finished before the kill)\n",
@@ -735,13 +717,10 @@ END_TEST
 int main(int argc, char **argv)
 {
     ewcl_test_require_device();
-    snprintf(data_dir, sizeof data_dir, "%s", ewcl_test_make_temp_dir("ck-data"));
-    ewcl_error err;
-    if (ewcl_idx_write_synthetic(data_dir, TRAIN_IMAGES, TEST_IMAGES, SIDE, SIDE, CLASSES,
-                                 DATA_SEED, false, &err) != EWCL_OK) {
-        fprintf(stderr, "cannot write the data: %s\n", err.message);
+    if (ewcl_test_write_data(data_dir, "ck-data",
+                             (ewcl_test_data_shape){TRAIN_IMAGES, TEST_IMAGES, SIDE, CLASSES,
+                                                    DATA_SEED, false}) != 0)
         return 1;
-    }
     Suite *suite = suite_create("checkpoint");
     TCase *tc = tcase_create("checkpoint");
     tcase_set_timeout(tc, EWCL_TEST_CL_TIMEOUT);

@@ -3,95 +3,22 @@
  * error, 3 no usable device; errors are one "ewcl: " line on stderr. */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "harness_program.h"
 
 /* ---- Running the program ------------------------------------------------------------------ */
 
-/* What one run of `ewcl` left behind. */
-typedef struct run_result {
-    int code;  /* exit status; 128 + signal when killed */
-    char *out; /* stdout, NUL-terminated */
-    char *err; /* stderr, NUL-terminated */
-} run_result;
-
-/* A NULL-terminated argv (without argv[0]) or environment list, written inline. */
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-/* Variables that change what `ewcl` selects, reads or caches: a developer's own settings
- * must not leak into the expectations below. */
-static const char *const ewcl_variables[] = {"EWCL_DEVICE", "EWCL_KERNEL_DIR", "EWCL_NO_CACHE",
-                                             "EWCL_CL_BUILD_OPTIONS"};
-
-/* In the child: stdout and stderr into the capture files, the environment, then exec. */
-static void exec_child(const char *out_path, const char *err_path, const char *const args[],
-                       const char *const env[])
-{
-    const int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
-        _exit(126);
-    for (size_t i = 0; i < sizeof ewcl_variables / sizeof ewcl_variables[0]; i++)
-        unsetenv(ewcl_variables[i]);
-    for (size_t i = 0; env != NULL && env[i] != NULL && env[i + 1] != NULL; i += 2)
-        setenv(env[i], env[i + 1], 1);
-    char *argv[32];
-    size_t n = 0;
-    argv[n++] = EWCL_PROGRAM_PATH;
-    for (size_t i = 0; args[i] != NULL && n + 1 < sizeof argv / sizeof argv[0]; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    execv(EWCL_PROGRAM_PATH, argv);
-    _exit(127);
-}
-
 /* Runs `ewcl args...` with the name/value pairs of `env` (NULL for none) set, and waits. */
-static run_result run_ewcl(const char *const args[], const char *const env[])
+static ewcl_test_output run_ewcl(const char *const args[], const char *const env[])
 {
-    char dir[4096], out_path[4200], err_path[4200];
-    snprintf(dir, sizeof dir, "%s", ewcl_test_make_temp_dir("cli-run"));
-    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-
-    fflush(NULL);
-    const pid_t child = fork();
-    ck_assert_msg(child >= 0, "fork failed");
-    if (child == 0)
-        exec_child(out_path, err_path, args, env);
-    int wstatus = 0;
-    ck_assert_int_eq(waitpid(child, &wstatus, 0), child);
-
-    run_result r;
-    r.code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    r.out = ewcl_test_read_file(out_path, NULL);
-    r.err = ewcl_test_read_file(err_path, NULL);
-    ewcl_test_remove_tree(dir);
-    ck_assert_msg(r.out != NULL && r.err != NULL, "cannot read the captured output");
-    ck_assert_msg(r.code != 126 && r.code != 127, "cannot run %s (exit %d)", EWCL_PROGRAM_PATH,
-                  r.code);
-    return r;
-}
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-/* Fails with the whole output on screen, which is what one needs to see when a code is off. */
-static void expect_code(const run_result *r, int code)
-{
-    ck_assert_msg(r->code == code, "exit code %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-                  r->code, code, r->out, r->err);
+    return ewcl_test_run_program(EWCL_PROGRAM_PATH, args, env);
 }
 
 /* ---- Text helpers ------------------------------------------------------------------------- */
@@ -140,25 +67,6 @@ static const char *ewcl_message(const lines *l)
     return NULL;
 }
 
-static size_t count_chars(const char *text, char c)
-{
-    size_t n = 0;
-    for (; *text != '\0'; text++)
-        n += *text == c;
-    return n;
-}
-
-/* A usage error is exactly one "ewcl: " line on stderr naming `word`, and nothing on
- * stdout. */
-static void expect_one_line_error(const run_result *r, const char *word)
-{
-    ck_assert_msg(strncmp(r->err, "ewcl: ", 6) == 0, "stderr: %s", r->err);
-    ck_assert_msg(count_chars(r->err, '\n') == 1 && r->err[strlen(r->err) - 1] == '\n',
-                  "stderr is not one line: %s", r->err);
-    ck_assert_msg(strstr(r->err, word) != NULL, "stderr does not name '%s': %s", word, r->err);
-    ck_assert_str_eq(r->out, "");
-}
-
 /* The number after `label` in the warmup summary line. */
 static unsigned warmup_count(const char *out, const char *label)
 {
@@ -181,8 +89,8 @@ static void source_cl_dir(char *out, size_t size)
 
 START_TEST(test_devices_table)
 {
-    run_result r = run_ewcl(ARGS("devices"), NULL);
-    expect_code(&r, 0);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("devices"), NULL);
+    ewcl_test_expect_code(&r, 0);
     lines l = split_lines(r.out);
     ck_assert_uint_ge(l.count, 2);
     /* The header names the columns; rows follow. */
@@ -192,14 +100,14 @@ START_TEST(test_devices_table)
     ck_assert_msg(has_line_containing(&l, " pocl "), "no PoCL row:\n%s", r.out);
     ck_assert_uint_eq(count_lines_starting(&l, '*'), 1);
     free(l.copy);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 START_TEST(test_devices_json)
 {
-    run_result r = run_ewcl(ARGS("devices", "--json"), NULL);
-    expect_code(&r, 0);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("devices", "--json"), NULL);
+    ewcl_test_expect_code(&r, 0);
     cJSON *root = cJSON_Parse(r.out);
     ck_assert_msg(root != NULL, "not JSON: %s", r.out);
     const cJSON *devices = cJSON_GetObjectItemCaseSensitive(root, "devices");
@@ -223,7 +131,7 @@ START_TEST(test_devices_json)
     ck_assert_msg(usable_pocl, "no usable PoCL device: %s", r.out);
     ck_assert_int_eq(selected, 1);
     cJSON_Delete(root);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
@@ -231,8 +139,8 @@ END_TEST
  * usable device", and the table goes to stderr so that the user sees what there is. */
 START_TEST(test_devices_selector_matches_nothing)
 {
-    run_result r = run_ewcl(ARGS("devices", "--device", "nosuch"), NULL);
-    expect_code(&r, 3);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("devices", "--device", "nosuch"), NULL);
+    ewcl_test_expect_code(&r, 3);
     lines l = split_lines(r.err);
     ck_assert_uint_ge(l.count, 1);
     ck_assert_msg(strncmp(l.line[0], "ewcl: ", 6) == 0 && strstr(l.line[0], "nosuch"),
@@ -240,25 +148,25 @@ START_TEST(test_devices_selector_matches_nothing)
     ck_assert_msg(has_line_containing(&l, " pocl "), "no device table on stderr:\n%s", r.err);
     ck_assert_str_eq(r.out, "");
     free(l.copy);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 START_TEST(test_devices_selector_malformed)
 {
-    run_result r = run_ewcl(ARGS("devices", "--device", "type:tpu"), NULL);
-    expect_code(&r, 2);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("devices", "--device", "type:tpu"), NULL);
+    ewcl_test_expect_code(&r, 2);
     lines l = split_lines(r.err);
     ck_assert_uint_ge(l.count, 1);
     ck_assert_msg(strncmp(l.line[0], "ewcl: ", 6) == 0 && strstr(l.line[0], "tpu"),
                   "first line: %s", l.line[0]);
     free(l.copy);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 /* Stars the row the selector picks: a pocl one. */
-static void expect_pocl_starred(const run_result *r)
+static void expect_pocl_starred(const ewcl_test_output *r)
 {
     lines l = split_lines(r->out);
     ck_assert_uint_eq(count_lines_starting(&l, '*'), 1);
@@ -270,30 +178,30 @@ static void expect_pocl_starred(const run_result *r)
 
 START_TEST(test_devices_selector_runtime)
 {
-    run_result r = run_ewcl(ARGS("devices", "--device", "runtime:pocl"), NULL);
-    expect_code(&r, 0);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("devices", "--device", "runtime:pocl"), NULL);
+    ewcl_test_expect_code(&r, 0);
     expect_pocl_starred(&r);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 START_TEST(test_devices_selector_from_environment)
 {
-    run_result r = run_ewcl(ARGS("devices"), ARGS("EWCL_DEVICE", "nosuch"));
-    expect_code(&r, 3);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("devices"), EWCL_ARGS("EWCL_DEVICE", "nosuch"));
+    ewcl_test_expect_code(&r, 3);
     ck_assert_msg(strncmp(r.err, "ewcl: ", 6) == 0 && strstr(r.err, "nosuch"), "stderr: %s",
                   r.err);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 START_TEST(test_devices_flag_beats_environment)
 {
-    run_result r = run_ewcl(ARGS("devices", "--device", "runtime:pocl"),
-                            ARGS("EWCL_DEVICE", "nosuch"));
-    expect_code(&r, 0);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("devices", "--device", "runtime:pocl"),
+                                  EWCL_ARGS("EWCL_DEVICE", "nosuch"));
+    ewcl_test_expect_code(&r, 0);
     expect_pocl_starred(&r);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
@@ -301,51 +209,51 @@ END_TEST
 
 START_TEST(test_unknown_flag)
 {
-    run_result r = run_ewcl(ARGS("devices", "--bogus"), NULL);
-    expect_code(&r, 2);
-    expect_one_line_error(&r, "'--bogus'");
-    run_free(&r);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("devices", "--bogus"), NULL);
+    ewcl_test_expect_code(&r, 2);
+    ewcl_test_expect_one_line_error(&r, "'--bogus'");
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 START_TEST(test_missing_flag_value)
 {
-    run_result r = run_ewcl(ARGS("warmup", "--device"), NULL);
-    expect_code(&r, 2);
-    expect_one_line_error(&r, "--device");
-    run_free(&r);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("warmup", "--device"), NULL);
+    ewcl_test_expect_code(&r, 2);
+    ewcl_test_expect_one_line_error(&r, "--device");
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 START_TEST(test_unknown_command)
 {
-    run_result r = run_ewcl(ARGS("frobnicate"), NULL);
-    expect_code(&r, 2);
-    expect_one_line_error(&r, "'frobnicate'");
-    run_free(&r);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("frobnicate"), NULL);
+    ewcl_test_expect_code(&r, 2);
+    ewcl_test_expect_one_line_error(&r, "'frobnicate'");
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 /* No command: the usage text, on stderr since it is an error. */
 START_TEST(test_no_command)
 {
-    run_result r = run_ewcl((const char *const[]){NULL}, NULL);
-    expect_code(&r, 2);
+    ewcl_test_output r = run_ewcl((const char *const[]){NULL}, NULL);
+    ewcl_test_expect_code(&r, 2);
     ck_assert_msg(strstr(r.err, "usage: ewcl") != NULL, "stderr: %s", r.err);
     ck_assert_str_eq(r.out, "");
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 START_TEST(test_version)
 {
-    run_result r = run_ewcl(ARGS("--version"), NULL);
-    expect_code(&r, 0);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("--version"), NULL);
+    ewcl_test_expect_code(&r, 0);
     regex_t version;
     ck_assert_int_eq(regcomp(&version, "^ewcl [0-9]+\\.[0-9]+\\.[0-9]+\n$", REG_EXTENDED), 0);
     ck_assert_msg(regexec(&version, r.out, 0, NULL, 0) == 0, "stdout: %s", r.out);
     regfree(&version);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
@@ -357,19 +265,19 @@ START_TEST(test_warmup_fills_then_uses_cache)
     char cache[4096];
     snprintf(cache, sizeof cache, "%s", ewcl_test_make_temp_dir("cli-cache"));
 
-    run_result cold = run_ewcl(ARGS("warmup", "--cache-dir", cache), NULL);
-    expect_code(&cold, 0);
+    ewcl_test_output cold = run_ewcl(EWCL_ARGS("warmup", "--cache-dir", cache), NULL);
+    ewcl_test_expect_code(&cold, 0);
     const unsigned built = warmup_count(cold.out, "built from source: ");
     ck_assert_uint_ge(built, 1);
     ck_assert_uint_eq(warmup_count(cold.out, "loaded from cache: "), 0);
 
-    run_result warm = run_ewcl(ARGS("warmup", "--cache-dir", cache), NULL);
-    expect_code(&warm, 0);
+    ewcl_test_output warm = run_ewcl(EWCL_ARGS("warmup", "--cache-dir", cache), NULL);
+    ewcl_test_expect_code(&warm, 0);
     ck_assert_uint_eq(warmup_count(warm.out, "loaded from cache: "), built);
     ck_assert_uint_eq(warmup_count(warm.out, "built from source: "), 0);
 
-    run_free(&cold);
-    run_free(&warm);
+    ewcl_test_output_free(&cold);
+    ewcl_test_output_free(&warm);
     ewcl_test_remove_tree(cache);
 }
 END_TEST
@@ -382,8 +290,8 @@ START_TEST(test_warmup_missing_kernel_dir)
     snprintf(dir, sizeof dir, "%s", ewcl_test_make_temp_dir("cli-kernels"));
     snprintf(absent, sizeof absent, "%s/absent", dir);
 
-    run_result r = run_ewcl(ARGS("warmup", "--no-cache", "--kernel-dir", absent), NULL);
-    expect_code(&r, 1);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("warmup", "--no-cache", "--kernel-dir", absent), NULL);
+    ewcl_test_expect_code(&r, 1);
     ck_assert_msg(strncmp(r.err, "ewcl: ", 6) == 0, "stderr: %s", r.err);
     char prefix[4300];
     snprintf(prefix, sizeof prefix, "%s/", absent);
@@ -396,42 +304,17 @@ START_TEST(test_warmup_missing_kernel_dir)
     snprintf(source, sizeof source, "%s/%s", cl, name);
     ck_assert_msg(access(source, R_OK) == 0, "'%s' is not a kernel file: %s", name, r.err);
 
-    run_free(&r);
+    ewcl_test_output_free(&r);
     ewcl_test_remove_tree(dir);
 }
 END_TEST
-
-/* Copies every file of the source tree's cl/ folder into `dir`. */
-static void copy_kernel_sources(const char *dir)
-{
-    char cl[4096];
-    source_cl_dir(cl, sizeof cl);
-    DIR *d = opendir(cl);
-    ck_assert_msg(d != NULL, "cannot open %s", cl);
-    size_t copied = 0;
-    for (const struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.')
-            continue;
-        char from[4400], to[4400];
-        snprintf(from, sizeof from, "%s/%s", cl, e->d_name);
-        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
-        size_t size = 0;
-        char *bytes = ewcl_test_read_file(from, &size);
-        ck_assert_msg(bytes != NULL, "cannot read %s", from);
-        ck_assert_int_eq(ewcl_test_write_file(to, bytes, size), 0);
-        free(bytes);
-        copied++;
-    }
-    closedir(d);
-    ck_assert_uint_ge(copied, 1);
-}
 
 /* A program that does not compile fails warmup with the compiler's first words. */
 START_TEST(test_warmup_build_error)
 {
     char dir[4096], reduce[4200];
     snprintf(dir, sizeof dir, "%s", ewcl_test_make_temp_dir("cli-kernels"));
-    copy_kernel_sources(dir);
+    ewcl_test_copy_kernel_sources(dir);
     snprintf(reduce, sizeof reduce, "%s/reduce.cl", dir);
     ck_assert_msg(access(reduce, R_OK) == 0, "the source tree has no cl/reduce.cl");
     static const char broken[] =
@@ -439,15 +322,15 @@ START_TEST(test_warmup_build_error)
     ck_assert_int_eq(ewcl_test_write_file(reduce, broken, sizeof broken - 1), 0);
 
     /* --no-cache keeps this about the compiler alone: no cache folder is read or written. */
-    run_result r = run_ewcl(ARGS("warmup", "--no-cache", "--kernel-dir", dir), NULL);
-    expect_code(&r, 1);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("warmup", "--no-cache", "--kernel-dir", dir), NULL);
+    ewcl_test_expect_code(&r, 1);
     lines l = split_lines(r.err);
     const char *message = ewcl_message(&l);
     ck_assert_msg(message != NULL, "no ewcl: line on stderr: %s", r.err);
     ck_assert_msg(strstr(message, "reduce") && strstr(message, "error"), "message: %s",
                   message);
     free(l.copy);
-    run_free(&r);
+    ewcl_test_output_free(&r);
     ewcl_test_remove_tree(dir);
 }
 END_TEST
@@ -456,14 +339,14 @@ END_TEST
 
 START_TEST(test_bench_usage_errors)
 {
-    run_result zero = run_ewcl(ARGS("bench", "startup", "--repeat", "0"), NULL);
-    expect_code(&zero, 2);
-    expect_one_line_error(&zero, "--repeat");
-    run_result bare = run_ewcl(ARGS("bench"), NULL);
-    expect_code(&bare, 2);
-    expect_one_line_error(&bare, "bench");
-    run_free(&zero);
-    run_free(&bare);
+    ewcl_test_output zero = run_ewcl(EWCL_ARGS("bench", "startup", "--repeat", "0"), NULL);
+    ewcl_test_expect_code(&zero, 2);
+    ewcl_test_expect_one_line_error(&zero, "--repeat");
+    ewcl_test_output bare = run_ewcl(EWCL_ARGS("bench"), NULL);
+    ewcl_test_expect_code(&bare, 2);
+    ewcl_test_expect_one_line_error(&bare, "bench");
+    ewcl_test_output_free(&zero);
+    ewcl_test_output_free(&bare);
 }
 END_TEST
 
@@ -480,8 +363,8 @@ static double median_of(const cJSON *root, const char *scenario)
 
 START_TEST(test_bench_startup_json)
 {
-    run_result r = run_ewcl(ARGS("bench", "startup", "--repeat", "1", "--json"), NULL);
-    expect_code(&r, 0);
+    ewcl_test_output r = run_ewcl(EWCL_ARGS("bench", "startup", "--repeat", "1", "--json"), NULL);
+    ewcl_test_expect_code(&r, 0);
     cJSON *root = cJSON_Parse(r.out);
     ck_assert_msg(root != NULL, "not JSON: %s", r.out);
     const double cold = median_of(root, "cold");
@@ -491,7 +374,7 @@ START_TEST(test_bench_startup_json)
      * caches, not a timing target. */
     ck_assert_msg(warm <= cold, "warm %.3f s > cold %.3f s", warm, cold);
     cJSON_Delete(root);
-    run_free(&r);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 

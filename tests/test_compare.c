@@ -11,6 +11,7 @@
 
 #include "ewcl/ewcl.h"
 #include "harness.h"
+#include "harness_data.h"
 #include "harness_program.h"
 
 enum { SIDE = 12, CLASSES = 10, DATA_SEED = 11 };
@@ -29,12 +30,6 @@ static char data_dir[4096], tiny_data_dir[4096];
 static ewcl_test_output run_compare(const char *const args[], const char *const env[])
 {
     return ewcl_test_run_program(EWCL_PROGRAM_PATH, args, env);
-}
-
-static void expect_code(const ewcl_test_output *o, int code)
-{
-    ck_assert_msg(o->code == code, "exit %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-                  o->code, code, o->out, o->err);
 }
 
 /* The parsed `<dir>/<name>` (a JSON file). */
@@ -127,7 +122,7 @@ START_TEST(two_pocl_drivers_agree)
         EWCL_ARGS("compare", "--devices", "runtime:pocl,name:pthread;runtime:pocl,name:basic",
                   "--log-dir", dir, TINY_RUN),
         EWCL_ARGS("POCL_DEVICES", "pthread basic"));
-    expect_code(&o, 0);
+    ewcl_test_expect_code(&o, 0);
     /* The table: a header, a row per device, the tolerance stated. */
     ck_assert_msg(strstr(o.out, "agreement") && strstr(o.out, "reference") &&
                       strstr(o.out, " ok\n") && strstr(o.out, "within 0.05"),
@@ -175,7 +170,7 @@ START_TEST(a_failing_device_gets_its_row_and_exit_1)
         EWCL_ARGS("compare", "--devices", "name:no-such-device;runtime:pocl", "--log-dir", dir,
                   TINY_RUN),
         NULL);
-    expect_code(&o, 1);
+    ewcl_test_expect_code(&o, 1);
     ck_assert_msg(strstr(o.err, "ewcl: compare: name:no-such-device") != NULL, "stderr: %s",
                   o.err);
     ck_assert_msg(strstr(o.out, "failed: ") != NULL, "table:\n%s", o.out);
@@ -201,7 +196,7 @@ END_TEST
 static void expect_usage_error(const char *const args[], const char *word)
 {
     ewcl_test_output o = run_compare(args, NULL);
-    expect_code(&o, 2);
+    ewcl_test_expect_code(&o, 2);
     ck_assert_msg(strncmp(o.err, "ewcl: compare: ", 15) == 0 && strstr(o.err, word) != NULL &&
                       strchr(o.err, '\n') == o.err + strlen(o.err) - 1,
                   "stderr: %s", o.err);
@@ -238,7 +233,7 @@ START_TEST(oclgrind_agrees_with_pocl)
         EWCL_ARGS("compare", "--devices", "runtime:pocl;runtime:oclgrind", "--log-dir", dir,
                   SMALL_RUN(tiny_data_dir, "8", "50")),
         EWCL_ARGS("OCL_ICD_VENDORS", vendors, "OCLGRIND_LOG", log));
-    expect_code(&o, 0);
+    ewcl_test_expect_code(&o, 0);
     cJSON *root = read_json(dir, "compare.json");
     const cJSON *devices = field(root, "devices");
     ck_assert_int_eq(cJSON_GetArraySize(devices), 2);
@@ -261,17 +256,11 @@ END_TEST
 int main(void)
 {
     ewcl_test_require_device();
-    snprintf(data_dir, sizeof data_dir, "%s", ewcl_test_make_temp_dir("compare-data"));
-    snprintf(tiny_data_dir, sizeof tiny_data_dir, "%s",
-             ewcl_test_make_temp_dir("compare-tiny-data"));
-    ewcl_error err;
-    if (ewcl_idx_write_synthetic(data_dir, 600, 200, SIDE, SIDE, CLASSES, DATA_SEED, false,
-                                 &err) != EWCL_OK ||
-        ewcl_idx_write_synthetic(tiny_data_dir, 100, 50, SIDE, SIDE, CLASSES, DATA_SEED, false,
-                                 &err) != EWCL_OK) {
-        fprintf(stderr, "cannot write the data: %s\n", err.message);
+    const ewcl_test_data_shape small = {600, 200, SIDE, CLASSES, DATA_SEED, false};
+    const ewcl_test_data_shape tiny = {100, 50, SIDE, CLASSES, DATA_SEED, false};
+    if (ewcl_test_write_data(data_dir, "compare-data", small) != 0 ||
+        ewcl_test_write_data(tiny_data_dir, "compare-tiny-data", tiny) != 0)
         return 1;
-    }
     Suite *suite = suite_create("compare");
     TCase *tc = tcase_create("compare");
     /* Two or three whole training runs, one under the simulator. */

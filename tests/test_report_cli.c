@@ -56,22 +56,6 @@ static const char *run_folder(const char *name, const char *config, const char *
     return dir;
 }
 
-static void expect_code(const ewcl_test_output *r, int code)
-{
-    ck_assert_msg(r->code == code, "exit code %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-                  r->code, code, r->out, r->err);
-}
-
-/* An error is exactly one "ewcl: " line on stderr naming `word`, and nothing on stdout. */
-static void expect_one_line_error(const ewcl_test_output *r, const char *word)
-{
-    const char *newline = strchr(r->err, '\n');
-    ck_assert_msg(strncmp(r->err, "ewcl: ", 6) == 0 && newline != NULL && newline[1] == '\0',
-                  "stderr is not one ewcl: line: %s", r->err);
-    ck_assert_msg(strstr(r->err, word) != NULL, "stderr does not name '%s': %s", word, r->err);
-    ck_assert_str_eq(r->out, "");
-}
-
 static ewcl_test_output report(const char *const args[])
 {
     const char *argv[16] = {"report"};
@@ -136,7 +120,7 @@ START_TEST(two_runs_side_by_side)
     snprintf(first, sizeof first, "%s", a);
     const char *b = run_folder("torch", config_2, summary_2);
     ewcl_test_output r = report(EWCL_ARGS(first, b));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ck_assert_str_eq(r.err, "");
     char label[4400];
     snprintf(label, sizeof label, "[1] %s  (ewcl 0.1.0)", first);
@@ -185,7 +169,7 @@ START_TEST(json_holds_the_same)
     snprintf(first, sizeof first, "%s", run_folder("plain", config_1, summary_1));
     const char *b = run_folder("torch", config_2, summary_2);
     ewcl_test_output r = report(EWCL_ARGS("--json", first, b));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     cJSON *root = cJSON_Parse(r.out);
     ck_assert_msg(root != NULL, "not JSON:\n%s", r.out);
     const cJSON *runs = item(root, "runs");
@@ -225,7 +209,7 @@ START_TEST(one_run_and_missing_numbers)
                                "{\"task_count\": 1, \"accuracy\": [[0.5]], \"bwt\": null,\n"
                                " \"final_average_accuracy\": 0.5}");
     ewcl_test_output r = report(EWCL_ARGS(a));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ck_assert_msg(strstr(r.out, "settings") == NULL, "one run has nothing to compare:\n%s",
                   r.out);
     expect_line(r.out, "[1] accuracy", 2, EWCL_ARGS("after", "1", "0.5000", "-"));
@@ -236,7 +220,7 @@ START_TEST(one_run_and_missing_numbers)
     char first[4200];
     snprintf(first, sizeof first, "%s", a);
     r = report(EWCL_ARGS(first, a));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "settings: the same in every run"));
     ewcl_test_output_free(&r);
 }
@@ -262,23 +246,23 @@ START_TEST(bad_folders_and_files_are_one_line)
         const char *dir = run_folder(cases[i].name, cases[i].config, cases[i].summary);
         /* After a good run, so that one bad folder among several is caught too. */
         ewcl_test_output r = report(EWCL_ARGS(good, dir));
-        expect_code(&r, cases[i].code);
-        expect_one_line_error(&r, cases[i].word);
+        ewcl_test_expect_code(&r, cases[i].code);
+        ewcl_test_expect_one_line_error(&r, cases[i].word);
         ck_assert_msg(strstr(r.err, dir) != NULL, "does not name %s: %s", dir, r.err);
         ewcl_test_output_free(&r);
     }
     snprintf(path, sizeof path, "%s/absent", base);
     ewcl_test_output r = report(EWCL_ARGS(path));
-    expect_code(&r, 2);
-    expect_one_line_error(&r, path);
+    ewcl_test_expect_code(&r, 2);
+    ewcl_test_expect_one_line_error(&r, path);
     ewcl_test_output_free(&r);
     r = report(EWCL_ARGS("--json"));
-    expect_code(&r, 2);
-    expect_one_line_error(&r, "run folder");
+    ewcl_test_expect_code(&r, 2);
+    ewcl_test_expect_one_line_error(&r, "run folder");
     ewcl_test_output_free(&r);
     r = report(EWCL_ARGS("--bogus", good));
-    expect_code(&r, 2);
-    expect_one_line_error(&r, "--bogus");
+    ewcl_test_expect_code(&r, 2);
+    ewcl_test_expect_one_line_error(&r, "--bogus");
     ewcl_test_output_free(&r);
 }
 END_TEST
@@ -286,11 +270,11 @@ END_TEST
 START_TEST(help_lists_the_command_and_its_flag)
 {
     ewcl_test_output r = ewcl_test_run_program(EWCL_PROGRAM_PATH, EWCL_ARGS("help"), NULL);
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "  report "));
     ewcl_test_output_free(&r);
     r = report(EWCL_ARGS("--help"));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "--json"));
     ck_assert_ptr_nonnull(strstr(r.out, "RUN_DIR"));
     ewcl_test_output_free(&r);

@@ -4,16 +4,15 @@
  * meets it: a short run prints the matrix, bad flags and a missing directory give their exit
  * codes with one line, --log-dir writes the run's files. */
 #define _POSIX_C_SOURCE 200809L
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "ewcl/ewcl.h"
 #include "harness.h"
+#include "harness_data.h"
+#include "harness_program.h"
 
 /* The data: ten classes of 12×12 images (16×16 inputs once padded), enough for a hidden
  * layer of 64 to learn each permuted task in three epochs. */
@@ -43,15 +42,6 @@ static ewcl_train_config small_config(bool consolidate)
     c.ewc.lambda = 300.0f;
     c.ewc.step = EWCL_PENALTY_IMPLICIT;
     return c;
-}
-
-static ewcl_idx_data load_data(void)
-{
-    ewcl_idx_data data;
-    ewcl_error err;
-    ck_assert_msg(ewcl_idx_load_dir(data_dir, CLASSES, &data, &err) == EWCL_OK, "%s",
-                  err.message);
-    return data;
 }
 
 /* What the callbacks saw. */
@@ -87,7 +77,7 @@ static void count_task_end(void *user, const ewcl_train_task_end *e)
 /* Runs `c` on a fresh runtime; fails the test on error. */
 static ewcl_train_result run(const ewcl_train_config *c, seen *counts)
 {
-    ewcl_idx_data data = load_data();
+    ewcl_idx_data data = ewcl_test_load_data(data_dir, CLASSES);
     ewcl_runtime *rt = ewcl_test_open_runtime();
     const ewcl_train_callbacks callbacks = {.progress = count_progress,
                                             .evaluation = count_evaluation,
@@ -209,7 +199,7 @@ END_TEST
 static const char *run_failing(const ewcl_train_config *c, ewcl_status expected)
 {
     static char message[EWCL_ERROR_MESSAGE_MAX];
-    ewcl_idx_data data = load_data();
+    ewcl_idx_data data = ewcl_test_load_data(data_dir, CLASSES);
     ewcl_runtime *rt = ewcl_test_open_runtime();
     ewcl_train_result r;
     const ewcl_status s = ewcl_train_run(rt, &data, c, NULL, &r);
@@ -257,63 +247,20 @@ END_TEST
 
 /* ---- The command line ----------------------------------------------------------------- */
 
-typedef struct run_output {
-    int code;
-    char *out, *err;
-} run_output;
-
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-/* `ewcl train args...` on the test device, stdout and stderr captured; variables that would
- * change what it selects or reads are unset. */
-static run_output run_cli(const char *const args[])
+/* `ewcl train --device <the test device> args...` in a fresh folder, removed afterwards: a
+ * run without --log-dir writes its default runs/ folder there, not into the build tree. */
+static ewcl_test_output run_cli(const char *const args[])
 {
-    char dir[4096], out_path[4200], err_path[4200];
+    const char *argv[48] = {"train", "--device", ewcl_test_device_selector()};
+    size_t n = 3;
+    for (size_t i = 0; args[i] != NULL && n + 1 < sizeof argv / sizeof argv[0]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char dir[4096];
     snprintf(dir, sizeof dir, "%s", ewcl_test_make_temp_dir("train-cli"));
-    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-    const char *device = getenv("EWCL_TEST_DEVICE");
-    fflush(NULL);
-    const pid_t child = fork();
-    ck_assert_msg(child >= 0, "fork failed");
-    if (child == 0) {
-        const int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
-            _exit(126);
-        /* In the capture folder, removed afterwards: a run without --log-dir writes its
-         * default runs/ folder there, not into the build tree. */
-        if (chdir(dir) != 0)
-            _exit(126);
-        static const char *const variables[] = {"EWCL_DEVICE", "EWCL_KERNEL_DIR",
-                                                "EWCL_CL_BUILD_OPTIONS", "EWCL_DATA_DIR"};
-        for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++)
-            unsetenv(variables[i]);
-        char *argv[48];
-        size_t n = 0;
-        argv[n++] = EWCL_PROGRAM_PATH;
-        argv[n++] = "train";
-        argv[n++] = "--device";
-        argv[n++] = (char *)(device != NULL && device[0] != '\0' ? device : "runtime:pocl");
-        for (size_t i = 0; args[i] != NULL && n + 1 < sizeof argv / sizeof argv[0]; i++)
-            argv[n++] = (char *)args[i];
-        argv[n] = NULL;
-        execv(EWCL_PROGRAM_PATH, argv);
-        _exit(127);
-    }
-    int status = 0;
-    ck_assert_int_eq(waitpid(child, &status, 0), child);
-    run_output r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                    ewcl_test_read_file(out_path, NULL), ewcl_test_read_file(err_path, NULL)};
+    ewcl_test_output r = ewcl_test_run_program_in(dir, EWCL_PROGRAM_PATH, argv, NULL);
     ewcl_test_remove_tree(dir);
-    ck_assert_msg(r.out != NULL && r.err != NULL, "cannot read the captured output");
     return r;
-}
-
-static void expect_exit(const run_output *r, int code)
-{
-    ck_assert_msg(r->code == code, "exit %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-                  r->code, code, r->out, r->err);
 }
 
 static size_t count_lines(const char *text)
@@ -326,13 +273,12 @@ static size_t count_lines(const char *text)
 
 START_TEST(cli_trains_and_prints_the_matrix)
 {
-    run_output r = run_cli(ARGS("--data-dir", data_dir, "--task-number", "2",
-                                "--epochs-per-task", "1", "--hidden-size", "32",
-                                "--hidden-layer-num", "1", "--batch-size", "64",
-                                "--test-size", "200", "--fisher-estimation-sample-size", "500",
-                                "--loss-log-interval", "20", "--eval-log-interval", "40",
-                                "--consolidate"));
-    expect_exit(&r, 0);
+    ewcl_test_output r = run_cli(
+        EWCL_ARGS("--data-dir", data_dir, "--task-number", "2", "--epochs-per-task", "1",
+                  "--hidden-size", "32", "--hidden-layer-num", "1", "--batch-size", "64",
+                  "--test-size", "200", "--fisher-estimation-sample-size", "500",
+                  "--loss-log-interval", "20", "--eval-log-interval", "40", "--consolidate"));
+    ewcl_test_expect_code(&r, 0);
     /* Not a terminal: a plain line per loss report and evaluation. */
     ck_assert_msg(strstr(r.out, "task 1/2 | epoch 1/1 | progress 20/47") != NULL, "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "evaluation at iteration 40"));
@@ -343,17 +289,15 @@ START_TEST(cli_trains_and_prints_the_matrix)
                              "training images/s", "device:"};
     for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
         ck_assert_msg(strstr(r.out, needles[i]) != NULL, "no '%s' in:\n%s", needles[i], r.out);
-    free(r.out);
-    free(r.err);
+    ewcl_test_output_free(&r);
 
-    r = run_cli(ARGS("--data-dir", data_dir, "--task-number", "1", "--epochs-per-task", "1",
-                     "--hidden-size", "16", "--test-size", "100", "--loss-log-interval", "5",
-                     "--quiet"));
-    expect_exit(&r, 0);
+    r = run_cli(EWCL_ARGS("--data-dir", data_dir, "--task-number", "1", "--epochs-per-task",
+                          "1", "--hidden-size", "16", "--test-size", "100",
+                          "--loss-log-interval", "5", "--quiet"));
+    ewcl_test_expect_code(&r, 0);
     ck_assert_msg(strstr(r.out, "progress") == NULL && strstr(r.out, "after 1 ") != NULL,
                   "%s", r.out);
-    free(r.out);
-    free(r.err);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
@@ -370,13 +314,13 @@ START_TEST(cli_rejects_bad_values_naming_the_flag)
         {"--fisher-labels", "maybe"},   {"--penalty-step", "sideways"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run_output r = run_cli(ARGS("--data-dir", data_dir, cases[i].flag, cases[i].value));
-        expect_exit(&r, 2);
+        ewcl_test_output r =
+            run_cli(EWCL_ARGS("--data-dir", data_dir, cases[i].flag, cases[i].value));
+        ewcl_test_expect_code(&r, 2);
         ck_assert_msg(count_lines(r.err) == 1 && strstr(r.err, cases[i].flag) != NULL,
                       "%s %s: %s", cases[i].flag, cases[i].value, r.err);
         ck_assert_str_eq(r.out, "");
-        free(r.out);
-        free(r.err);
+        ewcl_test_output_free(&r);
     }
 }
 END_TEST
@@ -388,14 +332,13 @@ START_TEST(cli_log_dir_writes_the_run_files)
     const char *base = ewcl_test_make_temp_dir("train-log");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/runs/first", base);
-    run_output r = run_cli(ARGS("--data-dir", data_dir, "--task-number", "2",
-                                "--epochs-per-task", "1", "--hidden-size", "16",
-                                "--hidden-layer-num", "1", "--batch-size", "100",
-                                "--test-size", "100", "--loss-log-interval", "10",
-                                "--eval-log-interval", "15", "--quiet", "--log-dir", dir));
-    expect_exit(&r, 0);
-    free(r.out);
-    free(r.err);
+    ewcl_test_output r = run_cli(
+        EWCL_ARGS("--data-dir", data_dir, "--task-number", "2", "--epochs-per-task", "1",
+                  "--hidden-size", "16", "--hidden-layer-num", "1", "--batch-size", "100",
+                  "--test-size", "100", "--loss-log-interval", "10", "--eval-log-interval", "15",
+                  "--quiet", "--log-dir", dir));
+    ewcl_test_expect_code(&r, 0);
+    ewcl_test_output_free(&r);
     static const char *const names[] = {"config.json", "metrics.csv", "summary.json",
                                         "accuracy.svg", "loss.svg"};
     char path[4400];
@@ -421,12 +364,11 @@ START_TEST(cli_log_dir_writes_the_run_files)
     snprintf(blocker, sizeof blocker, "%s/file", ewcl_test_make_temp_dir("train-log"));
     ck_assert_int_eq(ewcl_test_write_file(blocker, "x", 1), 0);
     snprintf(blocked, sizeof blocked, "%s/logs", blocker);
-    r = run_cli(ARGS("--data-dir", data_dir, "--log-dir", blocked));
-    expect_exit(&r, 1);
+    r = run_cli(EWCL_ARGS("--data-dir", data_dir, "--log-dir", blocked));
+    ewcl_test_expect_code(&r, 1);
     ck_assert_msg(count_lines(r.err) == 1 && strstr(r.err, blocked) != NULL, "%s", r.err);
     ck_assert_str_eq(r.out, "");
-    free(r.out);
-    free(r.err);
+    ewcl_test_output_free(&r);
     *strrchr(blocker, '/') = '\0';
     ewcl_test_remove_tree(blocker);
 }
@@ -434,25 +376,21 @@ END_TEST
 
 START_TEST(cli_missing_data_dir_is_a_runtime_error)
 {
-    run_output r = run_cli(ARGS("--data-dir", "/nonexistent/ewcl-data"));
-    expect_exit(&r, 1);
+    ewcl_test_output r = run_cli(EWCL_ARGS("--data-dir", "/nonexistent/ewcl-data"));
+    ewcl_test_expect_code(&r, 1);
     ck_assert_msg(count_lines(r.err) == 1 && strstr(r.err, "/nonexistent/ewcl-data") != NULL,
                   "%s", r.err);
-    free(r.out);
-    free(r.err);
+    ewcl_test_output_free(&r);
 }
 END_TEST
 
 int main(void)
 {
     ewcl_test_require_device();
-    snprintf(data_dir, sizeof data_dir, "%s", ewcl_test_make_temp_dir("train-data"));
-    ewcl_error err;
-    if (ewcl_idx_write_synthetic(data_dir, TRAIN_IMAGES, TEST_IMAGES, SIDE, SIDE, CLASSES,
-                                 DATA_SEED, false, &err) != EWCL_OK) {
-        fprintf(stderr, "cannot write the data: %s\n", err.message);
+    if (ewcl_test_write_data(data_dir, "train-data",
+                             (ewcl_test_data_shape){TRAIN_IMAGES, TEST_IMAGES, SIDE, CLASSES,
+                                                    DATA_SEED, false}) != 0)
         return 1;
-    }
     Suite *suite = suite_create("train");
     TCase *tc = tcase_create("train");
     tcase_set_timeout(tc, EWCL_TEST_CL_TIMEOUT);

@@ -17,6 +17,7 @@
 
 #include "ewcl/ewcl.h"
 #include "harness.h"
+#include "harness_data.h"
 #include "harness_program.h"
 
 /* Ten classes of 12×12 images; a hidden layer of 16: a run takes well under a second. */
@@ -25,31 +26,21 @@ enum { TRAIN_IMAGES = 600, TEST_IMAGES = 200, SIDE = 12, CLASSES = 10, HIDDEN = 
 /* Written once by main, before Check forks. */
 static char data_dir[4096];
 
-/* `ewcl train` in the folder `cwd` with the small settings, then `args`, through /bin/sh
- * (cd, then exec): the only way to give the program a working folder of its own. */
+/* `ewcl train` in the folder `cwd` with the small settings, then `args`. */
 static ewcl_test_output train_in(const char *cwd, const char *const args[])
 {
-    const char *device = getenv("EWCL_TEST_DEVICE");
-    const char *argv[64] = {"-c", "cd \"$0\" && exec \"$@\"", cwd, EWCL_PROGRAM_PATH, "train",
-                            "--device",
-                            device != NULL && device[0] != '\0' ? device : "runtime:pocl",
-                            "--data-dir", data_dir, "--task-number", "1",
-                            "--epochs-per-task", "1", "--hidden-size", "16",
-                            "--hidden-layer-num", "0", "--batch-size", "100", "--test-size",
-                            "100", "--fisher-estimation-sample-size", "100", "--quiet"};
+    const char *argv[64] = {"train", "--device", ewcl_test_device_selector(), "--data-dir",
+                            data_dir, "--task-number", "1", "--epochs-per-task", "1",
+                            "--hidden-size", "16", "--hidden-layer-num", "0", "--batch-size",
+                            "100", "--test-size", "100", "--fisher-estimation-sample-size",
+                            "100", "--quiet"};
     size_t n = 0;
     while (argv[n] != NULL)
         n++;
     for (size_t i = 0; args[i] != NULL && n + 1 < 64; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    return ewcl_test_run_program("/bin/sh", argv, NULL);
-}
-
-static void expect_code(const ewcl_test_output *r, int code)
-{
-    ck_assert_msg(r->code == code, "exit code %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-                  r->code, code, r->out, r->err);
+    return ewcl_test_run_program_in(cwd, EWCL_PROGRAM_PATH, argv, NULL);
 }
 
 /* The entries of `dir` but . and .. */
@@ -102,7 +93,7 @@ START_TEST(default_folder_per_run_and_no_log)
         ck_assert_int_eq(mkdir(taken, 0755), 0);
     }
     ewcl_test_output r = train_in(cwd_copy, EWCL_ARGS("--random-seed", "1"));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     regex_t pattern;
     ck_assert_int_eq(regcomp(&pattern, "run files: runs/([0-9]{8}-[0-9]{6}-plain-2)/ ",
                              REG_EXTENDED), 0);
@@ -124,7 +115,7 @@ START_TEST(default_folder_per_run_and_no_log)
     }
     /* EWC runs are named so. */
     r = train_in(cwd_copy, EWCL_ARGS("--consolidate"));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ck_assert_msg(strstr(r.out, "-ewc/ (config.json") != NULL, "%s", r.out);
     ewcl_test_output_free(&r);
     ewcl_test_remove_tree(cwd_copy);
@@ -133,7 +124,7 @@ START_TEST(default_folder_per_run_and_no_log)
     cwd = ewcl_test_make_temp_dir("train-cli-nolog");
     snprintf(cwd_copy, sizeof cwd_copy, "%s", cwd);
     r = train_in(cwd_copy, EWCL_ARGS("--no-log"));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ck_assert_ptr_null(strstr(r.out, "run files"));
     ck_assert_ptr_nonnull(strstr(r.out, "after 1 "));
     ck_assert_uint_eq(count_entries(cwd_copy), 0);
@@ -151,7 +142,7 @@ START_TEST(json_prints_summary_json)
     ewcl_test_output r =
         train_in(cwd_copy, EWCL_ARGS("--task-number", "2", "--json", "--log-dir", log,
                                      "--loss-log-interval", "2", "--eval-log-interval", "3"));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     /* stdout is the document alone — no progress, no table — byte for byte the file. */
     char path[4400];
     snprintf(path, sizeof path, "%s/summary.json", log);
@@ -194,11 +185,11 @@ START_TEST(consolidate_last_adds_the_last_fisher)
     snprintf(without, sizeof without, "%s/without", cwd_copy);
     ewcl_test_output r = train_in(cwd_copy, EWCL_ARGS("--task-number", "2", "--consolidate",
                                                       "--consolidate-last", "--log-dir", with));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ewcl_test_output_free(&r);
     r = train_in(cwd_copy,
                  EWCL_ARGS("--task-number", "2", "--consolidate", "--log-dir", without));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ewcl_test_output_free(&r);
     /* Both consolidate after task 1; only --consolidate-last after task 2 as well. */
     ck_assert(fisher_seconds(with, 0) > 0.0 && fisher_seconds(without, 0) > 0.0);
@@ -225,7 +216,7 @@ static void expect_pad(const char *cwd, const char *const flags[], double pad)
     args[n++] = log;
     args[n] = NULL;
     ewcl_test_output r = train_in(cwd, args);
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ewcl_test_output_free(&r);
     /* One hidden layer: (side + 2·pad)² inputs × 16 + 16, then 16 × 10 + 10. */
     const double inputs = (SIDE + 2.0 * pad) * (SIDE + 2.0 * pad);
@@ -248,7 +239,7 @@ START_TEST(pad_and_normalize_reach_the_run)
     snprintf(log, sizeof log, "%s/normalized", cwd_copy);
     ewcl_test_output r =
         train_in(cwd_copy, EWCL_ARGS("--normalize", "0.5,0.25", "--log-dir", log));
-    expect_code(&r, 0);
+    ewcl_test_expect_code(&r, 0);
     ewcl_test_output_free(&r);
     cJSON *summary = read_json(log, "summary.json"), *config = read_json(log, "config.json");
     ck_assert_double_eq(number_at(summary, EWCL_ARGS("normalisation", "mean")), 0.5);
@@ -289,7 +280,7 @@ START_TEST(bad_values_are_one_line_and_write_nothing)
     snprintf(cwd_copy, sizeof cwd_copy, "%s", cwd);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ewcl_test_output r = train_in(cwd_copy, cases[i].args);
-        expect_code(&r, 2);
+        ewcl_test_expect_code(&r, 2);
         const char *newline = strchr(r.err, '\n');
         ck_assert_msg(strncmp(r.err, "ewcl: ", 6) == 0 && newline != NULL && newline[1] == '\0',
                       "%s %s: stderr is not one line: %s", cases[i].args[0],
@@ -307,13 +298,10 @@ END_TEST
 int main(void)
 {
     ewcl_test_require_device();
-    snprintf(data_dir, sizeof data_dir, "%s", ewcl_test_make_temp_dir("train-cli-data"));
-    ewcl_error err;
-    if (ewcl_idx_write_synthetic(data_dir, TRAIN_IMAGES, TEST_IMAGES, SIDE, SIDE, CLASSES, 3,
-                                 true, &err) != EWCL_OK) {
-        fprintf(stderr, "cannot write the data: %s\n", err.message);
+    if (ewcl_test_write_data(data_dir, "train-cli-data",
+                             (ewcl_test_data_shape){TRAIN_IMAGES, TEST_IMAGES, SIDE, CLASSES, 3,
+                                                    true}) != 0)
         return 1;
-    }
     Suite *suite = suite_create("train_cli");
     TCase *tc = tcase_create("train_cli");
     tcase_set_timeout(tc, EWCL_TEST_CL_TIMEOUT);
