@@ -2,6 +2,7 @@
 #include "cl_buffers.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "harness_cl.h"
 
@@ -34,4 +35,31 @@ float *test_random_floats(size_t n, unsigned seed, float lo, float hi)
     for (size_t i = 0; i < n; i++)
         x[i] = lo + (hi - lo) * x[i];
     return x;
+}
+
+cl_uint test_context_references(cl_context context)
+{
+    cl_uint count = 0;
+    ck_assert_int_eq(clGetContextInfo(context, CL_CONTEXT_REFERENCE_COUNT, sizeof count, &count,
+                                      NULL),
+                     CL_SUCCESS);
+    return count;
+}
+
+cl_uint test_queue_references(cl_command_queue queue)
+{
+    cl_uint count = 0;
+    ck_assert_int_eq(clGetCommandQueueInfo(queue, CL_QUEUE_REFERENCE_COUNT, sizeof count,
+                                           &count, NULL),
+                     CL_SUCCESS);
+    return count;
+}
+
+void test_wait_for_references(cl_context context, cl_uint context_count, cl_command_queue queue,
+                              cl_uint queue_count)
+{
+    for (int tries = 0; tries < 200 && (test_context_references(context) != context_count ||
+                                        test_queue_references(queue) != queue_count);
+         tries++)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 }

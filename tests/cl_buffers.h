@@ -8,14 +8,6 @@
 
 #include "ewcl/ewcl_cl.h"
 
-/* Fails the test with the runtime's message unless `call` returns EWCL_OK. */
-#define CK_OK(rt, call)                                                                       \
-    do {                                                                                      \
-        const ewcl_status ck_status_ = (call);                                                \
-        ck_assert_msg(ck_status_ == EWCL_OK, "%s: %s", #call,                                 \
-                      ewcl_runtime_error(rt)->message);                                       \
-    } while (0)
-
 /* A new buffer of `bytes` on `context` holding a copy of `host`. */
 cl_mem test_buffer_from(cl_context context, const void *host, size_t bytes);
 
@@ -26,5 +18,15 @@ float *test_buffer_read(cl_command_queue queue, cl_mem buffer, size_t offset, si
 
 /* n floats uniform in [lo, hi), repeatable from `seed`. */
 float *test_random_floats(size_t n, unsigned seed, float lo, float hi);
+
+/* The reference counts OpenCL reports for a context and a queue. */
+cl_uint test_context_references(cl_context context);
+cl_uint test_queue_references(cl_command_queue queue);
+
+/* Waits (up to 2 s) until the context and the queue have the given reference counts: PoCL
+ * drops the holds of released objects from its own thread a moment later, so a count read
+ * at once may be stale. The caller then asserts the counts. */
+void test_wait_for_references(cl_context context, cl_uint context_count, cl_command_queue queue,
+                              cl_uint queue_count);
 
 #endif

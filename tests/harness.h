@@ -14,6 +14,14 @@
  * Check's default is 4 s. */
 #define EWCL_TEST_CL_TIMEOUT 120
 
+/* Fails the test with the runtime's message unless `call` returns EWCL_OK. */
+#define CK_OK(rt, call)                                                                       \
+    do {                                                                                      \
+        const ewcl_status ck_status_ = (call);                                                \
+        ck_assert_msg(ck_status_ == EWCL_OK, "%s: %s", #call,                                 \
+                      ewcl_runtime_error(rt)->message);                                       \
+    } while (0)
+
 /* Runs the suite (forking each test) and returns the process exit code: 0 when all pass.
  * When $OCLGRIND_LOG names a file (the Oclgrind runs), it is emptied first and must still
  * be empty at the end: Oclgrind reports races and uninitialised reads there and exits 0. */

@@ -23,13 +23,6 @@
 
 #define EPS 5.9604644775390625e-08 /* 2^-24 */
 
-#define CK_OK(rt, call)                                                                       \
-    do {                                                                                      \
-        const ewcl_status ck_status_ = (call);                                                \
-        ck_assert_msg(ck_status_ == EWCL_OK, "%s: %s", #call,                                 \
-                      ewcl_runtime_error(rt)->message);                                       \
-    } while (0)
-
 /* A set of `count` random images (every byte value likely, 0 and 255 certainly) with
  * labels below `classes`, from a fixed linear congruential sequence. */
 static ewcl_idx_set random_set(size_t count, size_t rows, size_t cols, size_t classes,

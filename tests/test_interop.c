@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cl_buffers.h"
 #include "harness.h"
@@ -63,34 +62,6 @@ static ewcl_runtime *adopt(const app *a)
                       EWCL_OK,
                   "adopting: %s", err.message);
     return rt;
-}
-
-static cl_uint context_references(cl_context context)
-{
-    cl_uint count = 0;
-    ck_assert_int_eq(clGetContextInfo(context, CL_CONTEXT_REFERENCE_COUNT, sizeof count, &count,
-                                      NULL),
-                     CL_SUCCESS);
-    return count;
-}
-
-static cl_uint queue_references(cl_command_queue queue)
-{
-    cl_uint count = 0;
-    ck_assert_int_eq(clGetCommandQueueInfo(queue, CL_QUEUE_REFERENCE_COUNT, sizeof count,
-                                           &count, NULL),
-                     CL_SUCCESS);
-    return count;
-}
-
-/* PoCL drops the holds of released objects from its own thread a moment later: wait for
- * the counts to settle (up to 2 s) rather than read a stale one. */
-static void wait_for_counts(const app *a, cl_uint context_count, cl_uint queue_count)
-{
-    for (int tries = 0; tries < 200 && (context_references(a->context) != context_count ||
-                                        queue_references(a->queue) != queue_count);
-         tries++)
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 }
 
 /* ---- The model and its reference ---------------------------------------------------------- */
@@ -168,16 +139,16 @@ static void free_batch(app_batch *b)
 static void check_adoption_counts(cl_command_queue_properties properties)
 {
     app a = open_app(properties);
-    const cl_uint context_before = context_references(a.context);
-    const cl_uint queue_before = queue_references(a.queue);
+    const cl_uint context_before = test_context_references(a.context);
+    const cl_uint queue_before = test_queue_references(a.queue);
     const bool in_order = !(properties & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE);
 
     ewcl_runtime *rt = adopt(&a);
     /* The caller's in-order queue is used as it is, and retained once; an out-of-order one
      * is left alone for an in-order twin on the same context. */
-    ck_assert_uint_eq(queue_references(a.queue), queue_before + (in_order ? 1 : 0));
+    ck_assert_uint_eq(test_queue_references(a.queue), queue_before + (in_order ? 1 : 0));
     ck_assert(in_order == (ewcl_runtime_cl_queue(rt) == a.queue));
-    ck_assert_uint_gt(context_references(a.context), context_before);
+    ck_assert_uint_gt(test_context_references(a.context), context_before);
 
     /* Everything made on it — a model, EWC, a low-level state, work run — is released with
      * it. */
@@ -200,9 +171,9 @@ static void check_adoption_counts(cl_command_queue_properties properties)
     ewcl_mlp_destroy(mlp);
     ewcl_runtime_destroy(rt);
     free_batch(&b);
-    wait_for_counts(&a, context_before, queue_before);
-    ck_assert_uint_eq(context_references(a.context), context_before);
-    ck_assert_uint_eq(queue_references(a.queue), queue_before);
+    test_wait_for_references(a.context, context_before, a.queue, queue_before);
+    ck_assert_uint_eq(test_context_references(a.context), context_before);
+    ck_assert_uint_eq(test_queue_references(a.queue), queue_before);
 
     /* The caller's objects still work. */
     float value = 3.5f;
@@ -229,8 +200,8 @@ END_TEST
 START_TEST(adopting_a_queue_of_another_context_fails_and_keeps_counts)
 {
     app a = open_app(0), other = open_app(0);
-    const cl_uint context_before = context_references(a.context);
-    const cl_uint queue_before = queue_references(other.queue);
+    const cl_uint context_before = test_context_references(a.context);
+    const cl_uint queue_before = test_queue_references(other.queue);
     ewcl_runtime_options o;
     ewcl_runtime_options_default(&o);
     ewcl_error err;
@@ -240,8 +211,8 @@ START_TEST(adopting_a_queue_of_another_context_fails_and_keeps_counts)
                      EWCL_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_null(rt);
     ck_assert_ptr_nonnull(strstr(err.message, "another context"));
-    ck_assert_uint_eq(context_references(a.context), context_before);
-    ck_assert_uint_eq(queue_references(other.queue), queue_before);
+    ck_assert_uint_eq(test_context_references(a.context), context_before);
+    ck_assert_uint_eq(test_queue_references(other.queue), queue_before);
     close_app(&a);
     close_app(&other);
 }

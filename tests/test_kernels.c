@@ -23,13 +23,6 @@
 
 #define EPS 5.9604644775390625e-08 /* 2^-24 */
 
-#define CK_OK(rt, call)                                                                       \
-    do {                                                                                      \
-        const ewcl_status ck_status_ = (call);                                                \
-        ck_assert_msg(ck_status_ == EWCL_OK, "%s: %s", #call,                                 \
-                      ewcl_runtime_error(rt)->message);                                       \
-    } while (0)
-
 /* A key with every word non-trivial: Random123's third known-answer key and counter. */
 static const ewcl_dropout_key test_key = {
     .seed = 0x299f31d0a4093822ull, .stream = 0x85a308d3u, .step = 0x0370734413198a2eull};

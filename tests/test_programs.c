@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "cl_buffers.h"
 #include "harness.h"
 #include "harness_cl.h"
 #include "runtime/kernel_source.h"
@@ -356,24 +356,6 @@ START_TEST(kernel_dir_is_used_and_missing_file_is_an_error)
 }
 END_TEST
 
-static cl_uint context_references(cl_context context)
-{
-    cl_uint count = 0;
-    ck_assert_int_eq(clGetContextInfo(context, CL_CONTEXT_REFERENCE_COUNT, sizeof count, &count,
-                                      NULL),
-                     CL_SUCCESS);
-    return count;
-}
-
-static cl_uint queue_references(cl_command_queue queue)
-{
-    cl_uint count = 0;
-    ck_assert_int_eq(clGetCommandQueueInfo(queue, CL_QUEUE_REFERENCE_COUNT, sizeof count,
-                                           &count, NULL),
-                     CL_SUCCESS);
-    return count;
-}
-
 /* The first PoCL device, found with plain OpenCL as an application would. */
 static void first_pocl_device(cl_platform_id *platform, cl_device_id *device)
 {
@@ -402,8 +384,8 @@ static void check_adoption(cl_command_queue_properties queue_properties)
     ck_assert_int_eq(rc, CL_SUCCESS);
     cl_command_queue queue = clCreateCommandQueue(context, device, queue_properties, &rc);
     ck_assert_int_eq(rc, CL_SUCCESS);
-    const cl_uint context_before = context_references(context);
-    const cl_uint queue_before = queue_references(queue);
+    const cl_uint context_before = test_context_references(context);
+    const cl_uint queue_before = test_queue_references(queue);
 
     ewcl_runtime_options o;
     ewcl_runtime_options_default(&o);
@@ -429,15 +411,10 @@ static void check_adoption(cl_command_queue_properties queue_properties)
     assert_reduction_works(rt, 5000, 64, 8);
     ewcl_runtime_destroy(rt);
 
-    /* Everything the runtime retained is released; the caller's objects still work. PoCL
-     * drops the holds of released objects from its own thread, a moment later:
-     * wait for it (up to 2 s) rather than read a stale count. */
-    for (int tries = 0; tries < 200 && (context_references(context) != context_before ||
-                                        queue_references(queue) != queue_before);
-         tries++)
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-    ck_assert_uint_eq(context_references(context), context_before);
-    ck_assert_uint_eq(queue_references(queue), queue_before);
+    /* Everything the runtime retained is released; the caller's objects still work. */
+    test_wait_for_references(context, context_before, queue, queue_before);
+    ck_assert_uint_eq(test_context_references(context), context_before);
+    ck_assert_uint_eq(test_queue_references(queue), queue_before);
     float value = 3.5f, back = 0.0f;
     cl_mem buffer = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
                                    sizeof value, &value, &rc);
