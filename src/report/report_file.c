@@ -10,6 +10,7 @@
 
 #include "report/report_internal.h"
 #include "runtime/error_internal.h"
+#include "runtime/file_util.h"
 
 void report_text_append(report_text *t, const char *format, ...)
 {
@@ -51,27 +52,16 @@ ewcl_status report_text_write(const report_text *t, const char *path, ewcl_error
 {
     if (t->failed)
         return EWCL_FAIL(err, EWCL_ERR_OUT_OF_MEMORY, "out of memory building %s", path);
-    char temp[EWCL_PATH_MAX + 32];
-    if ((size_t)snprintf(temp, sizeof temp, "%s.tmp%ld", path, (long)getpid()) >= sizeof temp)
+    const void *const parts[1] = {t->data};
+    int error_number = 0;
+    switch (ewcl_write_file_atomic(path, parts, &t->length, 1, false, &error_number)) {
+    case EWCL_WRITE_OK:
+        return EWCL_OK;
+    case EWCL_WRITE_PATH_TOO_LONG:
         return EWCL_FAIL(err, EWCL_ERR_IO, "path too long: %s", path);
-    FILE *f = fopen(temp, "wb");
-    if (f == NULL)
-        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    bool ok = fwrite(t->data, 1, t->length, f) == t->length;
-    int saved = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        saved = errno;
+    default:
+        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write %s: %s", path, strerror(error_number));
     }
-    if (ok && rename(temp, path) != 0) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        remove(temp);
-        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write %s: %s", path, strerror(saved));
-    }
-    return EWCL_OK;
 }
 
 /* mkdir -p: each missing component in turn; an existing directory is fine. */

@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "runtime/error_internal.h"
+#include "runtime/file_util.h"
 #include "runtime/program_cache.h"
 
 static const char entry_magic[8] = {'E', 'W', 'C', 'L', 'P', 'R', 'G', '1'};
@@ -89,19 +88,6 @@ static uint32_t get_u32(const unsigned char *p)
     return v;
 }
 
-static uint32_t crc_of(const unsigned char *bytes, size_t size)
-{
-    uLong crc = crc32(0L, Z_NULL, 0);
-    /* zlib takes uInt lengths: feed large buffers in pieces. */
-    while (size > 0) {
-        const uInt chunk = size > 0x40000000u ? 0x40000000u : (uInt)size;
-        crc = crc32(crc, bytes, chunk);
-        bytes += chunk;
-        size -= chunk;
-    }
-    return (uint32_t)crc;
-}
-
 ewcl_cache_lookup ewcl_program_cache_read(const char *path, uint64_t key,
                                           unsigned char **out_binary, size_t *out_size,
                                           char *why, size_t why_size)
@@ -145,7 +131,7 @@ ewcl_cache_lookup ewcl_program_cache_read(const char *path, uint64_t key,
         snprintf(why, why_size, "trailing bytes after the binary");
         goto done;
     }
-    if (crc_of(binary, (size_t)size) != get_u32(header + 24)) {
+    if (ewcl_crc32(0, binary, (size_t)size) != get_u32(header + 24)) {
         snprintf(why, why_size, "CRC-32 mismatch");
         goto done;
     }
@@ -187,29 +173,21 @@ static ewcl_status make_dirs(const char *dir, ewcl_error *err)
  * `path`: readers only ever see a complete file. */
 static ewcl_status write_parts_atomically(const char *dir, const char *path,
                                           const void *const parts[], const size_t sizes[],
-                                          int count, ewcl_error *err)
+                                          size_t count, ewcl_error *err)
 {
     ewcl_status status = make_dirs(dir, err);
     if (status != EWCL_OK)
         return status;
-    char temp[EWCL_PATH_MAX + 32];
-    if ((size_t)snprintf(temp, sizeof temp, "%s.tmp%ld", path, (long)getpid()) >= sizeof temp)
+    int error_number = 0;
+    switch (ewcl_write_file_atomic(path, parts, sizes, count, false, &error_number)) {
+    case EWCL_WRITE_OK:
+        return EWCL_OK;
+    case EWCL_WRITE_PATH_TOO_LONG:
         return EWCL_FAIL(err, EWCL_ERR_IO, "cache path too long: %s", path);
-    FILE *f = fopen(temp, "wb");
-    if (f == NULL)
-        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write cache file %s: %s", temp,
-                         strerror(errno));
-    bool ok = true;
-    for (int i = 0; i < count && ok; i++)
-        ok = fwrite(parts[i], 1, sizes[i], f) == sizes[i];
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(temp, path) != 0) {
-        const int saved = errno;
-        remove(temp);
+    default:
         return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write cache file %s: %s", path,
-                         strerror(saved));
+                         strerror(error_number));
     }
-    return EWCL_OK;
 }
 
 ewcl_status ewcl_cache_write_file(const char *dir, const char *path, const void *bytes,
@@ -227,7 +205,7 @@ ewcl_status ewcl_program_cache_write(const char *dir, const char *path, uint64_t
     memcpy(header, entry_magic, sizeof entry_magic);
     put_u64(header + 8, key);
     put_u64(header + 16, size);
-    put_u32(header + 24, crc_of(binary, size));
+    put_u32(header + 24, ewcl_crc32(0, binary, size));
     const void *const parts[2] = {header, binary};
     const size_t sizes[2] = {sizeof header, size};
     return write_parts_atomically(dir, path, parts, sizes, 2, err);

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "runtime/error_internal.h"
+#include "runtime/file_util.h"
 #include "train/checkpoint_internal.h"
 
 ewcl_checkpoint *checkpoint_alloc(const ewcl_train_config *config, size_t train_count,
@@ -108,12 +108,8 @@ ewcl_train_point ewcl_checkpoint_point(const ewcl_checkpoint *ck, size_t index)
 
 static uint32_t crc_of_set(const ewcl_idx_set *set)
 {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    const size_t image_bytes = set->count * set->rows * set->cols;
-    /* Sets stay below 2 GiB (EWCL_IDX_MAX_BYTES), within zlib's uInt. */
-    crc = crc32(crc, set->images, (uInt)image_bytes);
-    crc = crc32(crc, set->labels, (uInt)set->count);
-    return (uint32_t)crc;
+    const uint32_t images = ewcl_crc32(0, set->images, set->count * set->rows * set->cols);
+    return ewcl_crc32(images, set->labels, set->count);
 }
 
 void checkpoint_data_id_of(const ewcl_idx_data *data, checkpoint_data_id *out)

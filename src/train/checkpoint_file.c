@@ -1,6 +1,6 @@
 /* Checkpoint files: written atomically and never over an existing name, read whole, and
  * found in a folder newest first, skipping (and naming) any that cannot be used. */
-#define _POSIX_C_SOURCE 200809L /* fsync, open, dirent */
+#define _POSIX_C_SOURCE 200809L /* open, dirent */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/error_internal.h"
+#include "runtime/file_util.h"
 #include "train/checkpoint_internal.h"
 
 bool checkpoint_path(char *out, size_t size, const char *dir, uint64_t sequence)
@@ -105,74 +106,28 @@ void checkpoint_remove_temporaries(const char *dir)
 
 /* ---- Writing --------------------------------------------------------------------------- */
 
-static bool write_all(int fd, const uint8_t *bytes, size_t size)
-{
-    while (size > 0) {
-        const ssize_t n = write(fd, bytes, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        bytes += n;
-        size -= (size_t)n;
-    }
-    return true;
-}
-
-/* The folder holding `path` synced, so that the rename itself survives a crash. */
-static bool sync_parent(const char *path)
-{
-    char dir[EWCL_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    const int fd = open(dir, O_RDONLY);
-    if (fd < 0)
-        return false;
-    const bool ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
-}
-
 ewcl_status checkpoint_write_atomic(const char *path, const uint8_t *bytes, size_t size,
                                     ewcl_error *err)
 {
-    char temp[EWCL_PATH_MAX + 32];
-    if ((size_t)snprintf(temp, sizeof temp, "%s.tmp%ld", path, (long)getpid()) >= sizeof temp)
-        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write checkpoint %s: path too long", path);
     /* A name that exists is never replaced: it may be a checkpoint that could not be read,
      * kept for whoever wants to look at it. */
     if (access(path, F_OK) == 0)
         return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write checkpoint %s: it exists already",
                          path);
-    const int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write checkpoint %s: %s", path,
-                         strerror(errno));
-    bool ok = write_all(fd, bytes, size) && fsync(fd) == 0;
-    int saved = errno;
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        saved = errno;
-    }
-    if (ok && rename(temp, path) != 0) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        unlink(temp);
-        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write checkpoint %s: %s", path,
-                         strerror(saved));
-    }
-    if (!sync_parent(path))
+    const void *const parts[1] = {bytes};
+    int error_number = 0;
+    switch (ewcl_write_file_atomic(path, parts, &size, 1, true, &error_number)) {
+    case EWCL_WRITE_OK:
+        return EWCL_OK;
+    case EWCL_WRITE_PATH_TOO_LONG:
+        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write checkpoint %s: path too long", path);
+    case EWCL_WRITE_NOT_SYNCED:
         return EWCL_FAIL(err, EWCL_ERR_IO, "checkpoint %s written, but its folder could not be "
-                         "synced: %s", path, strerror(errno));
-    return EWCL_OK;
+                         "synced: %s", path, strerror(error_number));
+    default:
+        return EWCL_FAIL(err, EWCL_ERR_IO, "cannot write checkpoint %s: %s", path,
+                         strerror(error_number));
+    }
 }
 
 /* ---- Reading --------------------------------------------------------------------------- */

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "runtime/error_internal.h"
+#include "runtime/file_util.h"
 #include "train/checkpoint_internal.h"
 
 /* Bounds past which a field cannot come from a real run (the MLP's and the data layer's
@@ -17,19 +17,6 @@
 #define MAX_SIDE 65536u
 #define MAX_PAD 64u
 #define MAX_CLASSES 256u
-
-/* zlib's crc32 takes lengths in uInt: feed it in pieces. */
-static uint32_t crc_of(const uint8_t *bytes, size_t size)
-{
-    uLong crc = crc32(0L, Z_NULL, 0);
-    while (size > 0) {
-        const uInt piece = size > 0x40000000u ? 0x40000000u : (uInt)size;
-        crc = crc32(crc, bytes, piece);
-        bytes += piece;
-        size -= piece;
-    }
-    return (uint32_t)crc;
-}
 
 /* ---- Writing --------------------------------------------------------------------------- */
 
@@ -112,7 +99,7 @@ ewcl_status checkpoint_serialise(const ewcl_checkpoint *ck, uint8_t **bytes, siz
         return EWCL_FAIL(err, EWCL_ERR_OUT_OF_MEMORY, "checkpoint: out of memory");
     }
     const size_t payload = w.length - EWCL_CHECKPOINT_HEADER_SIZE;
-    ck_patch_u32(&w, 12, crc_of(w.data + EWCL_CHECKPOINT_HEADER_SIZE, payload));
+    ck_patch_u32(&w, 12, ewcl_crc32(0, w.data + EWCL_CHECKPOINT_HEADER_SIZE, payload));
     ck_patch_u64(&w, 16, payload);
     *bytes = w.data;
     *size = w.length;
@@ -163,7 +150,7 @@ static ewcl_status check_header(const uint8_t *b, size_t size, ewcl_error *err)
     if (length < payload)
         return REFUSE(err, "%zu bytes past the announced end of the payload",
                       payload - (size_t)length);
-    const uint32_t actual = crc_of(b + EWCL_CHECKPOINT_HEADER_SIZE, payload);
+    const uint32_t actual = ewcl_crc32(0, b + EWCL_CHECKPOINT_HEADER_SIZE, payload);
     if (actual != crc)
         return REFUSE(err, "corrupt: CRC-32 of the payload is %08x, the header says %08x",
                       actual, crc);
