@@ -9,6 +9,7 @@
 
 #include "ewcl/ewcl.h"
 #include "harness.h"
+#include "harness_json.h"
 #include "harness_data.h"
 #include "harness_program.h"
 
@@ -20,24 +21,17 @@ static char data_dir[4096];
 static cJSON *bench_json(const char *const args[])
 {
     ewcl_test_output o = ewcl_test_run_program(EWCL_PROGRAM_PATH, args, NULL);
-    ck_assert_msg(o.code == 0, "exit %d\n--- stdout:\n%s--- stderr:\n%s", o.code, o.out, o.err);
+    ewcl_test_expect_code(&o, 0);
     cJSON *root = cJSON_Parse(o.out);
     ck_assert_msg(root != NULL, "not JSON:\n%s", o.out);
     ewcl_test_output_free(&o);
     return root;
 }
 
-static const cJSON *field(const cJSON *o, const char *key)
-{
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(f != NULL, "no '%s' in %s", key, cJSON_PrintUnformatted(o));
-    return f;
-}
-
 /* A positive number under `key`, and for a summary object its median inside [min, max]. */
 static double positive(const cJSON *o, const char *key)
 {
-    const cJSON *f = field(o, key);
+    const cJSON *f = ewcl_test_json_field(o, key);
     ck_assert_msg(cJSON_IsNumber(f) && f->valuedouble > 0.0, "'%s' is not positive", key);
     return f->valuedouble;
 }
@@ -53,13 +47,13 @@ START_TEST(gemm_json_has_every_shape_and_engine)
     cJSON *root = bench_json(EWCL_ARGS("bench", "gemm", "--shapes", "model", "--engine",
                                        "native", "--seconds", "0.01", "--json"));
     positive(root, "estimated_peak_gflops");
-    const cJSON *rows = field(root, "results");
+    const cJSON *rows = ewcl_test_json_field(root, "results");
     /* The default network's 9 products of one step, once per engine asked. */
     ck_assert_int_eq(cJSON_GetArraySize(rows), 9);
     const cJSON *row = NULL;
     cJSON_ArrayForEach(row, rows)
     {
-        ck_assert_str_eq(field(row, "engine")->valuestring, "native");
+        ck_assert_str_eq(ewcl_test_json_field(row, "engine")->valuestring, "native");
         expect_spread(row, "gflops", "gflops_min", "gflops_max");
         positive(row, "peak_fraction");
     }
@@ -71,13 +65,13 @@ START_TEST(step_json_per_batch_size)
 {
     cJSON *root = bench_json(
         EWCL_ARGS("bench", "step", "--batch", "8", "--steps", "2", "--json"));
-    ck_assert_str_eq(field(root, "bench")->valuestring, "step");
-    const cJSON *runs = field(root, "batches");
+    ck_assert_str_eq(ewcl_test_json_field(root, "bench")->valuestring, "step");
+    const cJSON *runs = ewcl_test_json_field(root, "batches");
     ck_assert_int_eq(cJSON_GetArraySize(runs), 1);
     const cJSON *run = cJSON_GetArrayItem(runs, 0);
     ck_assert_int_eq((int)positive(run, "batch"), 8);
-    expect_spread(field(run, "step"), "median_ms", "min_ms", "max_ms");
-    expect_spread(field(run, "forward"), "median_ms", "min_ms", "max_ms");
+    expect_spread(ewcl_test_json_field(run, "step"), "median_ms", "min_ms", "max_ms");
+    expect_spread(ewcl_test_json_field(run, "forward"), "median_ms", "min_ms", "max_ms");
     positive(run, "images_per_second");
     cJSON_Delete(root);
 }
@@ -87,14 +81,14 @@ START_TEST(fisher_json_per_label_mode)
 {
     cJSON *root = bench_json(EWCL_ARGS("bench", "fisher", "--samples", "16", "--batch", "16",
                                        "--json"));
-    ck_assert_str_eq(field(root, "bench")->valuestring, "fisher");
-    const cJSON *modes = field(root, "labels");
+    ck_assert_str_eq(ewcl_test_json_field(root, "bench")->valuestring, "fisher");
+    const cJSON *modes = ewcl_test_json_field(root, "labels");
     /* true, sample, pred, all: every label mode when none is named. */
     ck_assert_int_eq(cJSON_GetArraySize(modes), 4);
     const cJSON *mode = NULL;
     cJSON_ArrayForEach(mode, modes)
     {
-        ck_assert_msg(cJSON_IsString(field(mode, "labels")), "no label mode name");
+        ck_assert_msg(cJSON_IsString(ewcl_test_json_field(mode, "labels")), "no label mode name");
         expect_spread(mode, "median_ms", "min_ms", "max_ms");
     }
     cJSON_Delete(root);
@@ -104,7 +98,7 @@ END_TEST
 START_TEST(update_json)
 {
     cJSON *root = bench_json(EWCL_ARGS("bench", "update", "--json"));
-    ck_assert_str_eq(field(root, "bench")->valuestring, "update");
+    ck_assert_str_eq(ewcl_test_json_field(root, "bench")->valuestring, "update");
     expect_spread(root, "median", "min", "max");
     positive(root, "gb_per_s");
     cJSON_Delete(root);
@@ -115,10 +109,11 @@ END_TEST
 static const cJSON *kernel_row(const cJSON *root, const char *name)
 {
     const cJSON *row = NULL;
-    cJSON_ArrayForEach(row, field(root, "kernels"))
-        if (strcmp(field(row, "name")->valuestring, name) == 0)
+    cJSON_ArrayForEach(row, ewcl_test_json_field(root, "kernels"))
+        if (strcmp(ewcl_test_json_field(row, "name")->valuestring, name) == 0)
             return row;
-    ck_abort_msg("no kernel %s in %s", name, cJSON_PrintUnformatted(field(root, "kernels")));
+    ck_abort_msg("no kernel %s in %s", name,
+                 cJSON_PrintUnformatted(ewcl_test_json_field(root, "kernels")));
     return NULL;
 }
 
@@ -127,9 +122,9 @@ START_TEST(epoch_json_counts_the_kernels_of_an_epoch)
     cJSON *root = bench_json(EWCL_ARGS("bench", "epoch", "--data-dir", data_dir, "--epochs",
                                        "2", "--hidden-size", "16", "--batch-size", "100",
                                        "--json"));
-    ck_assert_str_eq(field(root, "bench")->valuestring, "epoch");
+    ck_assert_str_eq(ewcl_test_json_field(root, "bench")->valuestring, "epoch");
     ck_assert_int_eq((int)positive(root, "images"), TRAIN_IMAGES);
-    expect_spread(field(root, "epoch"), "median_s", "min_s", "max_s");
+    expect_spread(ewcl_test_json_field(root, "epoch"), "median_s", "min_s", "max_s");
     /* Each of the 5 batches of an epoch computes the loss once and gathers its batch once. */
     const int batches = (TRAIN_IMAGES + 99) / 100;
     ck_assert_double_eq(positive(kernel_row(root, "ewcl_softmax_nll"), "commands_per_epoch"),
@@ -139,12 +134,12 @@ START_TEST(epoch_json_counts_the_kernels_of_an_epoch)
     /* The families cover every kernel: their commands add up to the kernels'. */
     double family_commands = 0.0, kernel_commands = 0.0;
     const cJSON *row = NULL;
-    cJSON_ArrayForEach(row, field(root, "families"))
+    cJSON_ArrayForEach(row, ewcl_test_json_field(root, "families"))
     {
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(row, "commands_per_epoch");
         family_commands += cJSON_IsNumber(n) ? n->valuedouble : 0.0;
     }
-    cJSON_ArrayForEach(row, field(root, "kernels"))
+    cJSON_ArrayForEach(row, ewcl_test_json_field(root, "kernels"))
         kernel_commands += positive(row, "commands_per_epoch");
     ck_assert_double_eq_tol(family_commands, kernel_commands, 1e-9);
     cJSON_Delete(root);

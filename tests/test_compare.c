@@ -11,6 +11,7 @@
 
 #include "ewcl/ewcl.h"
 #include "harness.h"
+#include "harness_json.h"
 #include "harness_data.h"
 #include "harness_program.h"
 
@@ -32,36 +33,16 @@ static ewcl_test_output run_compare(const char *const args[], const char *const 
     return ewcl_test_run_program(EWCL_PROGRAM_PATH, args, env);
 }
 
-/* The parsed `<dir>/<name>` (a JSON file). */
-static cJSON *read_json(const char *dir, const char *name)
-{
-    char path[4300];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *text = ewcl_test_read_file(path, NULL);
-    ck_assert_msg(text != NULL, "no %s", path);
-    cJSON *root = cJSON_Parse(text);
-    ck_assert_msg(root != NULL, "%s is not JSON:\n%s", path, text);
-    free(text);
-    return root;
-}
-
-static const cJSON *field(const cJSON *o, const char *key)
-{
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(f != NULL, "no '%s' in %s", key, cJSON_PrintUnformatted(o));
-    return f;
-}
-
 static double number(const cJSON *o, const char *key)
 {
-    const cJSON *f = field(o, key);
+    const cJSON *f = ewcl_test_json_field(o, key);
     ck_assert_msg(cJSON_IsNumber(f), "'%s' is not a number", key);
     return f->valuedouble;
 }
 
 static const char *string(const cJSON *o, const char *key)
 {
-    const cJSON *f = field(o, key);
+    const cJSON *f = ewcl_test_json_field(o, key);
     ck_assert_msg(cJSON_IsString(f), "'%s' is not a string", key);
     return f->valuestring;
 }
@@ -69,7 +50,7 @@ static const char *string(const cJSON *o, const char *key)
 /* R[i][j] of a device's 2×2 accuracy matrix. */
 static double accuracy_at(const cJSON *device, int i, int j)
 {
-    const cJSON *row = cJSON_GetArrayItem(field(device, "accuracy"), i);
+    const cJSON *row = cJSON_GetArrayItem(ewcl_test_json_field(device, "accuracy"), i);
     const cJSON *v = cJSON_GetArrayItem(row, j);
     ck_assert_msg(cJSON_IsNumber(v), "accuracy[%d][%d] missing", i, j);
     return v->valuedouble;
@@ -127,8 +108,8 @@ START_TEST(two_pocl_drivers_agree)
     ck_assert_msg(strstr(o.out, "agreement") && strstr(o.out, "reference") &&
                       strstr(o.out, " ok\n") && strstr(o.out, "within 0.05"),
                   "table:\n%s", o.out);
-    cJSON *root = read_json(dir, "compare.json");
-    const cJSON *devices = field(root, "devices");
+    cJSON *root = ewcl_test_read_json(dir, "compare.json");
+    const cJSON *devices = ewcl_test_json_field(root, "devices");
     ck_assert_int_eq(cJSON_GetArraySize(devices), 2);
     const cJSON *first = cJSON_GetArrayItem(devices, 0), *second = cJSON_GetArrayItem(devices, 1);
     expect_ran(first);
@@ -138,16 +119,17 @@ START_TEST(two_pocl_drivers_agree)
     ck_assert_msg(strstr(string(second, "name"), "basic") != NULL, "%s", string(second, "name"));
     ck_assert_str_eq(string(first, "agreement"), "reference");
     ck_assert_str_eq(string(second, "agreement"), "ok");
-    ck_assert_msg(cJSON_IsNull(field(first, "parameter_delta")), "the reference has a delta");
+    ck_assert_msg(cJSON_IsNull(ewcl_test_json_field(first, "parameter_delta")),
+                  "the reference has a delta");
     const double dtheta = number(second, "parameter_delta");
-    ck_assert_msg(dtheta >= 0.0 && dtheta <= number(field(root, "tolerance"), "parameters"),
-                  "parameter delta %g", dtheta);
+    const double tolerance = number(ewcl_test_json_field(root, "tolerance"), "parameters");
+    ck_assert_msg(dtheta >= 0.0 && dtheta <= tolerance, "parameter delta %g", dtheta);
     expect_accuracy_delta(first, second);
     ck_assert_int_eq((int)number(root, "failed"), 0);
     ck_assert_int_eq((int)number(root, "mismatched"), 0);
     cJSON_Delete(root);
     /* config.json: the settings both devices ran with. */
-    cJSON *config = read_json(dir, "config.json");
+    cJSON *config = ewcl_test_read_json(dir, "config.json");
     cJSON_Delete(config);
     /* compare.svg: two panels (time, accuracy), a bar per device in each, device names. */
     char path[4300];
@@ -174,8 +156,8 @@ START_TEST(a_failing_device_gets_its_row_and_exit_1)
     ck_assert_msg(strstr(o.err, "ewcl: compare: name:no-such-device") != NULL, "stderr: %s",
                   o.err);
     ck_assert_msg(strstr(o.out, "failed: ") != NULL, "table:\n%s", o.out);
-    cJSON *root = read_json(dir, "compare.json");
-    const cJSON *devices = field(root, "devices");
+    cJSON *root = ewcl_test_read_json(dir, "compare.json");
+    const cJSON *devices = ewcl_test_json_field(root, "devices");
     ck_assert_int_eq(cJSON_GetArraySize(devices), 2);
     const cJSON *failed = cJSON_GetArrayItem(devices, 0), *ran = cJSON_GetArrayItem(devices, 1);
     ck_assert_str_eq(string(failed, "status"), "failed");
@@ -234,8 +216,8 @@ START_TEST(oclgrind_agrees_with_pocl)
                   SMALL_RUN(tiny_data_dir, "8", "50")),
         EWCL_ARGS("OCL_ICD_VENDORS", vendors, "OCLGRIND_LOG", log));
     ewcl_test_expect_code(&o, 0);
-    cJSON *root = read_json(dir, "compare.json");
-    const cJSON *devices = field(root, "devices");
+    cJSON *root = ewcl_test_read_json(dir, "compare.json");
+    const cJSON *devices = ewcl_test_json_field(root, "devices");
     ck_assert_int_eq(cJSON_GetArraySize(devices), 2);
     const cJSON *pocl = cJSON_GetArrayItem(devices, 0), *grind = cJSON_GetArrayItem(devices, 1);
     expect_ran(pocl);

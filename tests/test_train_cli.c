@@ -17,6 +17,7 @@
 
 #include "ewcl/ewcl.h"
 #include "harness.h"
+#include "harness_json.h"
 #include "harness_data.h"
 #include "harness_program.h"
 
@@ -53,18 +54,6 @@ static size_t count_entries(const char *dir)
         n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
     closedir(d);
     return n;
-}
-
-static cJSON *read_json(const char *dir, const char *name)
-{
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *text = ewcl_test_read_file(path, NULL);
-    ck_assert_msg(text != NULL, "no %s", path);
-    cJSON *root = cJSON_Parse(text);
-    ck_assert_msg(root != NULL, "%s is not JSON:\n%s", path, text);
-    free(text);
-    return root;
 }
 
 /* The number at a path of keys, NULL-terminated. */
@@ -167,7 +156,7 @@ END_TEST
 /* seconds.fisher_per_task[task] of the run in `dir`. */
 static double fisher_seconds(const char *dir, int task)
 {
-    cJSON *root = read_json(dir, "summary.json");
+    cJSON *root = ewcl_test_read_json(dir, "summary.json");
     const cJSON *per_task = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(root, "seconds"), "fisher_per_task");
     ck_assert_int_eq(cJSON_GetArraySize(per_task), 2);
@@ -195,7 +184,7 @@ START_TEST(consolidate_last_adds_the_last_fisher)
     ck_assert(fisher_seconds(with, 0) > 0.0 && fisher_seconds(without, 0) > 0.0);
     ck_assert(fisher_seconds(with, 1) > 0.0);
     ck_assert(fisher_seconds(without, 1) == 0.0);
-    cJSON *config = read_json(with, "config.json");
+    cJSON *config = ewcl_test_read_json(with, "config.json");
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(config, "ewc"), "consolidate_last")));
     cJSON_Delete(config);
@@ -220,7 +209,8 @@ static void expect_pad(const char *cwd, const char *const flags[], double pad)
     ewcl_test_output_free(&r);
     /* One hidden layer: (side + 2·pad)² inputs × 16 + 16, then 16 × 10 + 10. */
     const double inputs = (SIDE + 2.0 * pad) * (SIDE + 2.0 * pad);
-    cJSON *summary = read_json(log, "summary.json"), *config = read_json(log, "config.json");
+    cJSON *summary = ewcl_test_read_json(log, "summary.json");
+    cJSON *config = ewcl_test_read_json(log, "config.json");
     ck_assert_double_eq(number_at(summary, EWCL_ARGS("parameter_count")),
                         inputs * HIDDEN + HIDDEN + HIDDEN * CLASSES + CLASSES);
     ck_assert_double_eq(number_at(config, EWCL_ARGS("inputs", "pad")), pad);
@@ -241,7 +231,8 @@ START_TEST(pad_and_normalize_reach_the_run)
         train_in(cwd_copy, EWCL_ARGS("--normalize", "0.5,0.25", "--log-dir", log));
     ewcl_test_expect_code(&r, 0);
     ewcl_test_output_free(&r);
-    cJSON *summary = read_json(log, "summary.json"), *config = read_json(log, "config.json");
+    cJSON *summary = ewcl_test_read_json(log, "summary.json");
+    cJSON *config = ewcl_test_read_json(log, "config.json");
     ck_assert_double_eq(number_at(summary, EWCL_ARGS("normalisation", "mean")), 0.5);
     ck_assert_double_eq(number_at(summary, EWCL_ARGS("normalisation", "std")), 0.25);
     ck_assert_double_eq(number_at(config, EWCL_ARGS("inputs", "mean")), 0.5);
