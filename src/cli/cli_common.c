@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli_common.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -223,4 +224,17 @@ void cli_print_accuracy_matrix(const double *accuracy, const double *average, si
         print_accuracy(10, average[i]);
         putchar('\n');
     }
+}
+
+int cli_print_json(struct cJSON *root, const char *out_of_memory)
+{
+    char *text = root != NULL ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (text == NULL) {
+        cli_error("%s", out_of_memory);
+        return CLI_EXIT_RUNTIME;
+    }
+    printf("%s\n", text);
+    cJSON_free(text);
+    return CLI_EXIT_OK;
 }

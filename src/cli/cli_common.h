@@ -99,4 +99,10 @@ void cli_getopt_reset(void);
  * back) as "-". */
 void cli_print_accuracy_matrix(const double *accuracy, const double *average, size_t tasks);
 
+/* A command's --json document on stdout, indented, then deleted (NULL: none was built).
+ * CLI_EXIT_OK, or CLI_EXIT_RUNTIME after `out_of_memory` as the error line when it could
+ * not be printed. */
+struct cJSON;
+int cli_print_json(struct cJSON *root, const char *out_of_memory);
+
 #endif

@@ -50,15 +50,7 @@ static int print_json(const ewcl_device_info *list, size_t count, long selected)
     cJSON *devices = cJSON_AddArrayToObject(root, "devices");
     for (size_t i = 0; i < count; i++)
         cJSON_AddItemToArray(devices, device_json(&list[i], (long)i == selected));
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (text == NULL) {
-        cli_error("devices: out of memory writing JSON");
-        return CLI_EXIT_RUNTIME;
-    }
-    puts(text);
-    cJSON_free(text);
-    return CLI_EXIT_OK;
+    return cli_print_json(root, "devices: out of memory writing JSON");
 }
 
 int cmd_devices(int argc, char **argv)

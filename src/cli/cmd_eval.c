@@ -83,15 +83,7 @@ static int print_json(const char *path, const ewcl_checkpoint *ck, const double 
     cJSON_AddStringToObject(root, "device", device->name);
     cJSON_AddItemToObject(root, "accuracy", cJSON_CreateDoubleArray(accuracy, (int)seen));
     cJSON_AddNumberToObject(root, "average", average);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (text == NULL) {
-        cli_error("eval: out of memory");
-        return CLI_EXIT_RUNTIME;
-    }
-    printf("%s\n", text);
-    free(text);
-    return CLI_EXIT_OK;
+    return cli_print_json(root, "eval: out of memory");
 }
 
 static int evaluate(const char *path, const ewcl_checkpoint *ck, const char *data_dir,

@@ -225,15 +225,7 @@ static int print_json(const report_set *set)
             cJSON_AddItemToArray(values, v != NULL ? cJSON_CreateString(v) : cJSON_CreateNull());
         }
     }
-    char *text = root != NULL ? cJSON_Print(root) : NULL;
-    cJSON_Delete(root);
-    if (text == NULL) {
-        cli_error("report: out of memory");
-        return CLI_EXIT_RUNTIME;
-    }
-    printf("%s\n", text);
-    cJSON_free(text);
-    return CLI_EXIT_OK;
+    return cli_print_json(root, "report: out of memory");
 }
 
 /* ---- The command --------------------------------------------------------------------- */
