@@ -287,26 +287,11 @@ static ewcl_status consolidated_state(ewcl_mlp *mlp, ewcl_ewc **ewc)
 int bench_update(int argc, char **argv)
 {
     cli_runtime_flags flags;
-    cli_runtime_flags_init(&flags);
     bool json = false;
-    static const struct option long_options[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        CLI_RUNTIME_LONG_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
-    cli_getopt_reset();
-    for (int c; (c = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1;) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'h') {
-            fputs(update_help, stdout);
-            return CLI_EXIT_OK;
-        } else if (!cli_runtime_flag(&flags, c, optarg))
-            return cli_bad_flag("bench update", argv, c);
-    }
-    if (!cli_flags_done("bench update", &flags, argc, argv))
-        return CLI_EXIT_USAGE;
+    const int parsed =
+        cli_parse_json_command("bench update", update_help, argc, argv, &flags, &json);
+    if (parsed != CLI_PARSE_CONTINUE)
+        return parsed;
     ewcl_runtime *rt = NULL;
     int code = cli_open_runtime(&flags, &rt);
     if (code != CLI_EXIT_OK)

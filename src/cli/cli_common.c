@@ -199,6 +199,32 @@ void cli_getopt_reset(void)
     opterr = 0;
 }
 
+int cli_parse_json_command(const char *command, const char *help, int argc, char **argv,
+                           cli_runtime_flags *flags, bool *json)
+{
+    cli_runtime_flags_init(flags);
+    *json = false;
+    static const struct option long_options[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        CLI_RUNTIME_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    cli_getopt_reset();
+    for (int c; (c = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1;) {
+        if (c == 'j')
+            *json = true;
+        else if (c == 'h') {
+            fputs(help, stdout);
+            return CLI_EXIT_OK;
+        } else if (!cli_runtime_flag(flags, c, optarg))
+            return cli_bad_flag(command, argv, c);
+    }
+    if (!cli_flags_done(command, flags, argc, argv))
+        return CLI_EXIT_USAGE;
+    return CLI_PARSE_CONTINUE;
+}
+
 static void print_accuracy(int width, double value)
 {
     if (isfinite(value))

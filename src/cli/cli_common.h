@@ -93,6 +93,13 @@ bool cli_flags_done(const char *command, const cli_runtime_flags *flags, int arg
 /* Prepares getopt_long for a fresh parse of a subcommand's argv. */
 void cli_getopt_reset(void);
 
+/* The whole flag parse of a command whose only own flag is --json (plus --help and the
+ * runtime flags): CLI_PARSE_CONTINUE when the command should run, else the exit code to
+ * return (--help printed `help`: CLI_EXIT_OK; a bad flag: its one line was printed). */
+#define CLI_PARSE_CONTINUE (-1)
+int cli_parse_json_command(const char *command, const char *help, int argc, char **argv,
+                           cli_runtime_flags *flags, bool *json);
+
 /* An accuracy matrix R[i][j] (tasks × tasks, row-major) on stdout as `train` and `report`
  * print it: a header of task columns, a row "after i" per task with `average[i]` last;
  * columns right-aligned under their headers, a non-finite entry (null in a summary read

@@ -56,26 +56,11 @@ static int print_json(const ewcl_device_info *list, size_t count, long selected)
 int cmd_devices(int argc, char **argv)
 {
     cli_runtime_flags flags;
-    cli_runtime_flags_init(&flags);
     bool json = false;
-    static const struct option long_options[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        CLI_RUNTIME_LONG_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
-    cli_getopt_reset();
-    for (int c; (c = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1;) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'h') {
-            fputs(devices_help, stdout);
-            return CLI_EXIT_OK;
-        } else if (!cli_runtime_flag(&flags, c, optarg))
-            return cli_bad_flag("devices", argv, c);
-    }
-    if (!cli_flags_done("devices", &flags, argc, argv))
-        return CLI_EXIT_USAGE;
+    const int parsed =
+        cli_parse_json_command("devices", devices_help, argc, argv, &flags, &json);
+    if (parsed != CLI_PARSE_CONTINUE)
+        return parsed;
 
     ewcl_error err;
     ewcl_device_info *list = NULL;
