@@ -163,13 +163,11 @@ int bench_fisher(int argc, char **argv)
             ok = cli_parse_long("bench fisher", "--batch", optarg, 1, 4096, &batch);
         else if (c == 'l')
             ok = labels_given = parse_labels(optarg, &labels);
-        else if (c == 'j')
-            json = true;
-        else if (c == 'h') {
-            fputs(fisher_help, stdout);
-            return CLI_EXIT_OK;
-        } else if (!cli_runtime_flag(&flags, c, optarg))
-            return cli_bad_flag("bench fisher", argv, c);
+        else {
+            const int code = cli_common_flag("bench fisher", fisher_help, c, argv, &flags, &json);
+            if (code != CLI_PARSE_CONTINUE)
+                return code;
+        }
         if (!ok)
             return CLI_EXIT_USAGE;
     }

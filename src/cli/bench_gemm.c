@@ -176,19 +176,13 @@ int bench_gemm(int argc, char **argv)
             cli_error("bench gemm: --shapes '%s' is not model or all", optarg);
             return CLI_EXIT_USAGE;
         } else if (c == 't') {
-            char *end = NULL;
-            target = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || !(target >= 0.01 && target <= 60)) {
-                cli_error("bench gemm: --seconds '%s' is not a number in 0.01..60", optarg);
+            if (!cli_parse_real("bench gemm", "--seconds", optarg, 0.01, 60, CLI_CLOSED,
+                                &target))
                 return CLI_EXIT_USAGE;
-            }
-        } else if (c == 'j') {
-            json = true;
-        } else if (c == 'h') {
-            fputs(gemm_help, stdout);
-            return CLI_EXIT_OK;
-        } else if (!cli_runtime_flag(&flags, c, optarg)) {
-            return cli_bad_flag("bench gemm", argv, c);
+        } else {
+            const int code = cli_common_flag("bench gemm", gemm_help, c, argv, &flags, &json);
+            if (code != CLI_PARSE_CONTINUE)
+                return code;
         }
     }
     if (!cli_flags_done("bench gemm", &flags, argc, argv))

@@ -191,17 +191,15 @@ int bench_startup(int argc, char **argv)
             if (!cli_parse_long("bench startup", "--repeat", optarg, 1, MAX_REPEAT, &value))
                 return CLI_EXIT_USAGE;
             repeat = (int)value;
-        } else if (c == 'j') {
-            json = true;
-        } else if (c == 'h') {
-            fputs(startup_help, stdout);
-            return CLI_EXIT_OK;
         } else if (c == CLI_FLAG_CACHE_DIR || c == CLI_FLAG_NO_CACHE) {
             cli_error("bench startup: it makes fresh cache folders of its own; drop '%s'",
                       argv[optind - 1]);
             return CLI_EXIT_USAGE;
-        } else if (!cli_runtime_flag(&flags, c, optarg)) {
-            return cli_bad_flag("bench startup", argv, c);
+        } else {
+            const int code =
+                cli_common_flag("bench startup", startup_help, c, argv, &flags, &json);
+            if (code != CLI_PARSE_CONTINUE)
+                return code;
         }
     }
     if (!cli_flags_done("bench startup", &flags, argc, argv))

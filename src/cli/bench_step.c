@@ -150,13 +150,10 @@ int bench_step(int argc, char **argv)
         } else if (c == 'n') {
             if (!cli_parse_long("bench step", "--steps", optarg, 1, 100000, &steps))
                 return CLI_EXIT_USAGE;
-        } else if (c == 'j') {
-            json = true;
-        } else if (c == 'h') {
-            fputs(step_help, stdout);
-            return CLI_EXIT_OK;
-        } else if (!cli_runtime_flag(&flags, c, optarg)) {
-            return cli_bad_flag("bench step", argv, c);
+        } else {
+            const int code = cli_common_flag("bench step", step_help, c, argv, &flags, &json);
+            if (code != CLI_PARSE_CONTINUE)
+                return code;
         }
     }
     if (!cli_flags_done("bench step", &flags, argc, argv))

@@ -177,6 +177,26 @@ bool cli_parse_long(const char *command, const char *flag, const char *text, lon
     return true;
 }
 
+bool cli_parse_real(const char *command, const char *flag, const char *text, double min,
+                    double max, cli_interval interval, double *out)
+{
+    const bool open_min = interval == CLI_OPEN_MIN;
+    const bool open_max = interval == CLI_OPEN_MAX;
+    char *end = NULL;
+    errno = 0;
+    const double value = strtod(text, &end);
+    const bool above_min = open_min ? value > min : value >= min;
+    const bool below_max = open_max ? value < max : value <= max;
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(value) || !above_min ||
+        !below_max) {
+        cli_error("%s: %s '%s' is not a number in %c%g, %g%c", command, flag, text,
+                  open_min ? '(' : '[', min, max, open_max ? ')' : ']');
+        return false;
+    }
+    *out = value;
+    return true;
+}
+
 bool cli_flags_done(const char *command, const cli_runtime_flags *flags, int argc,
                     char *const argv[])
 {
@@ -199,6 +219,22 @@ void cli_getopt_reset(void)
     opterr = 0;
 }
 
+int cli_common_flag(const char *command, const char *help, int getopt_result,
+                    char *const argv[], cli_runtime_flags *flags, bool *json)
+{
+    if (getopt_result == 'j') {
+        *json = true;
+        return CLI_PARSE_CONTINUE;
+    }
+    if (getopt_result == 'h') {
+        fputs(help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!cli_runtime_flag(flags, getopt_result, optarg))
+        return cli_bad_flag(command, argv, getopt_result);
+    return CLI_PARSE_CONTINUE;
+}
+
 int cli_parse_json_command(const char *command, const char *help, int argc, char **argv,
                            cli_runtime_flags *flags, bool *json)
 {
@@ -212,13 +248,9 @@ int cli_parse_json_command(const char *command, const char *help, int argc, char
     };
     cli_getopt_reset();
     for (int c; (c = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1;) {
-        if (c == 'j')
-            *json = true;
-        else if (c == 'h') {
-            fputs(help, stdout);
-            return CLI_EXIT_OK;
-        } else if (!cli_runtime_flag(flags, c, optarg))
-            return cli_bad_flag(command, argv, c);
+        const int code = cli_common_flag(command, help, c, argv, flags, json);
+        if (code != CLI_PARSE_CONTINUE)
+            return code;
     }
     if (!cli_flags_done(command, flags, argc, argv))
         return CLI_EXIT_USAGE;

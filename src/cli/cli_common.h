@@ -84,6 +84,15 @@ int cli_bad_flag(const char *command, char *const argv[], int getopt_result);
 bool cli_parse_long(const char *command, const char *flag, const char *text, long min,
                     long max, long *out);
 
+/* Which end of a cli_parse_real interval is open. */
+typedef enum { CLI_CLOSED, CLI_OPEN_MIN, CLI_OPEN_MAX } cli_interval;
+
+/* Parses a finite decimal number for `flag` in [min, max] (or with one end open); on
+ * failure (not a number, NaN, inf, overflow, out of range) prints one line naming the
+ * command, flag, text and interval, and returns false. */
+bool cli_parse_real(const char *command, const char *flag, const char *text, double min,
+                    double max, cli_interval interval, double *out);
+
 /* After the flag loop: false (one line printed) when a runtime flag had a bad value,
  * runtime flags contradict each other (--no-cache with --cache-dir) or positional
  * arguments are left over; the caller then exits with CLI_EXIT_USAGE. */
@@ -97,6 +106,12 @@ void cli_getopt_reset(void);
  * runtime flags): CLI_PARSE_CONTINUE when the command should run, else the exit code to
  * return (--help printed `help`: CLI_EXIT_OK; a bad flag: its one line was printed). */
 #define CLI_PARSE_CONTINUE (-1)
+
+/* One getopt_long result that is not a command's own flag: --json ('j', sets *json),
+ * --help ('h', prints `help`: CLI_EXIT_OK), a runtime flag, or else a bad flag (its line
+ * printed: CLI_EXIT_USAGE). CLI_PARSE_CONTINUE when parsing goes on. */
+int cli_common_flag(const char *command, const char *help, int getopt_result,
+                    char *const argv[], cli_runtime_flags *flags, bool *json);
 int cli_parse_json_command(const char *command, const char *help, int argc, char **argv,
                            cli_runtime_flags *flags, bool *json);
 

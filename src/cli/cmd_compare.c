@@ -52,14 +52,7 @@ static const struct option compare_options[] = {
 
 static bool parse_tolerance(const char *flag, const char *text, double *out)
 {
-    char *end = NULL;
-    const double value = strtod(text, &end);
-    if (end == text || *end != '\0' || !(value >= 0.0 && value <= 1e6)) {
-        cli_error("compare: %s '%s' is not a number in [0, 1e6]", flag, text);
-        return false;
-    }
-    *out = value;
-    return true;
+    return cli_parse_real("compare", flag, text, 0.0, 1e6, CLI_CLOSED, out);
 }
 
 static int take_flag(void *user, int id, const char *value)

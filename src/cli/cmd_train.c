@@ -189,21 +189,14 @@ static const struct option train_options[] = {
  * train_request_parse). */
 static const char *flag_command = "train";
 
-/* A finite number in [min, max] (or (min, max] when `open_min`); one line naming the flag
- * otherwise. */
+/* A finite number in [min, max] (or (min, max] when `open_min`), stored as a float. */
 static bool parse_real(const char *flag, const char *text, double min, double max,
                        bool open_min, float *out)
 {
-    char *end = NULL;
-    errno = 0;
-    const double value = strtod(text, &end);
-    const bool above_min = open_min ? value > min : value >= min;
-    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(value) || !above_min ||
-        value > max) {
-        cli_error("%s: %s '%s' is not a number in %c%g, %g]", flag_command, flag, text,
-                  open_min ? '(' : '[', min, max);
+    double value = 0.0;
+    if (!cli_parse_real(flag_command, flag, text, min, max,
+                        open_min ? CLI_OPEN_MIN : CLI_CLOSED, &value))
         return false;
-    }
     *out = (float)value;
     return true;
 }
@@ -211,12 +204,9 @@ static bool parse_real(const char *flag, const char *text, double min, double ma
 /* A dropout probability: [0, 1). */
 static bool parse_probability(const char *flag, const char *text, float *out)
 {
-    char *end = NULL;
-    const double value = strtod(text, &end);
-    if (end == text || *end != '\0' || !(value >= 0.0 && value < 1.0)) {
-        cli_error("%s: %s '%s' is not a probability in [0, 1)", flag_command, flag, text);
+    double value = 0.0;
+    if (!cli_parse_real(flag_command, flag, text, 0.0, 1.0, CLI_OPEN_MAX, &value))
         return false;
-    }
     *out = (float)value;
     return true;
 }
