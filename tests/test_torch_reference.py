@@ -2,17 +2,21 @@
 """Tests of tools/torch_reference.py's parts that parity rests on, each against an
 independent reference: its task permutations against ewcl's own (libewcl through ctypes),
 its metrics against hand-computed matrices, its IDX reader on defective files, its penalty
-against the per-task sum, and its batched Fisher against a per-sample loop.
+against the per-task sum, its batched Fisher against a per-sample loop, its Philox against
+Random123's known answers, and a whole --ewcl-random run against `ewcl train`'s.
 
-Run by ctest with EWCL_SOURCE_DIR and EWCL_LIBRARY (libewcl.so) set. Without PyTorch the
+Run by ctest with EWCL_SOURCE_DIR, EWCL_LIBRARY (libewcl.so) and EWCL_PROGRAM (ewcl) set. Without PyTorch the
 tests that need it are skipped and, when the rest pass, the exit status is 77 (skipped)."""
 import contextlib
 import ctypes
 import gzip
 import importlib.util
 import io
+import csv
+import json
 import os
 import struct
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -220,9 +224,9 @@ class BatchedFisher(unittest.TestCase):
         images = g.integers(0, 256, size=(9, 3, 2), dtype=np.uint8)
         labels = g.integers(0, ref.CLASSES, size=9).astype(np.uint8)
         self.data = ref.TaskData(torch, np, images, labels, 2, 1.0 / 255.0, -0.5)
-        torch.manual_seed(5)
-        self.args = args_for("--hidden-size", "6", "--hidden-layer-num", "1")
-        self.layers = ref.build_model(torch, self.args, self.data.pixels.shape[1])
+        self.args = args_for("--hidden-size", "6", "--hidden-layer-num", "1", "--random-seed", "5")
+        self.layers = ref.build_model(torch, self.args, self.data.pixels.shape[1],
+                                      ref.TorchRandom(torch, np, self.args))
         self.layers.double()
         self.perm = torch.randperm(self.data.pixels.shape[1])
         self.subset = torch.tensor([4, 0, 7, 2, 8])
@@ -233,8 +237,8 @@ class BatchedFisher(unittest.TestCase):
         total = [torch.zeros_like(p) for p in params]
         for i in self.subset:
             x, y = self.data.batch(self.perm, i.view(1))
-            log_p = torch.log_softmax(ref.forward(torch, self.layers, x.double(), self.args,
-                                                  False), dim=1)[0]
+            log_p = torch.log_softmax(ref.forward(torch, self.layers, x.double(), self.args),
+                                      dim=1)[0]
             for label, weight in label_of(log_p.detach(), y.item()):
                 grads = torch.autograd.grad(-log_p[label], params, retain_graph=True)
                 for t, g in zip(total, grads):
@@ -244,7 +248,7 @@ class BatchedFisher(unittest.TestCase):
     def check(self, labels, label_of):
         self.args.fisher_labels = labels
         batched = ref.estimate_fisher(torch, self.layers, DoubleData(self.data), self.perm,
-                                      self.subset, self.args, None)
+                                      self.subset, self.args, None, 0)
         for b, r in zip(batched, self.per_sample(label_of)):
             self.assertTrue(torch.allclose(b, r, rtol=1e-10, atol=1e-14))
         self.assertGreater(sum(b.sum().item() for b in batched), 0.0)
@@ -258,6 +262,103 @@ class BatchedFisher(unittest.TestCase):
     def test_exact_expectation_over_classes(self):
         self.check("all", lambda log_p, y: [(c, log_p[c].exp().item())
                                             for c in range(ref.CLASSES)])
+
+
+@unittest.skipIf(torch is None, "PyTorch (and NumPy) not installed")
+class Philox(unittest.TestCase):
+    """Random123's known answers for Philox-4x32-10 (its kat_vectors: zeros, ones, π)."""
+
+    def test_known_answers(self):
+        cases = [((0, 0, 0, 0), 0, (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+                 ((0xFFFFFFFF,) * 4, 0xFFFFFFFFFFFFFFFF,
+                  (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+                 ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), 0x299F31D0A4093822,
+                  (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1))]
+        for counter, key, expected in cases:
+            with self.subTest(counter=counter):
+                words = ref.philox4x32_10(np, counter, key)
+                self.assertEqual(tuple(int(w) for w in words), expected)
+
+
+@unittest.skipIf(torch is None, "PyTorch not installed (apt-get install python3-torch)")
+class EwclRandomRun(unittest.TestCase):
+    """With --ewcl-random a run draws everything random as ewcl does: the same seed gives
+    `ewcl train`'s run up to rounding. A small generated set, every random choice in use
+    (initial weights, two epochs of shuffles, evaluation and Fisher subsets, dropout on the
+    pixels and both hidden layers, the Fisher's dropout and sampled labels)."""
+
+    FLAGS = ["--task-number", "3", "--epochs-per-task", "2", "--hidden-size", "24",
+             "--hidden-layer-num", "1", "--batch-size", "40", "--test-size", "150",
+             "--loss-log-interval", "10", "--eval-log-interval", "25", "--consolidate",
+             "--fisher-estimation-sample-size", "700", "--fisher-labels", "sample",
+             "--fisher-dropout", "--penalty-step", "implicit", "--lamda", "20",
+             "--random-seed", "11", "--quiet"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        data = os.path.join(cls.dir.name, "data")
+        os.mkdir(data)
+        error = ctypes.create_string_buffer(8192)
+        lib = ctypes.CDLL(os.environ["EWCL_LIBRARY"])
+        status = lib.ewcl_idx_write_synthetic(
+            data.encode(), ctypes.c_size_t(1200), ctypes.c_size_t(300), ctypes.c_size_t(10),
+            ctypes.c_size_t(10), ctypes.c_size_t(10), ctypes.c_uint64(4), ctypes.c_bool(False),
+            error)
+        assert status == 0, error.value
+        cls.flags = cls.FLAGS + ["--data-dir", data]
+        cls.ewcl = cls.run_ewcl("ewcl")
+        cls.same = cls.run_reference("torch-ewcl-random", ["--ewcl-random"])
+        cls.own = cls.run_reference("torch-own-random", [])
+
+    @classmethod
+    def run_ewcl(cls, name):
+        folder = os.path.join(cls.dir.name, name)
+        done = subprocess.run([os.environ["EWCL_PROGRAM"], "train", *cls.flags,
+                               "--log-dir", folder], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return cls.read(folder)
+
+    @classmethod
+    def run_reference(cls, name, extra):
+        folder = os.path.join(cls.dir.name, name)
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert ref.main(cls.flags + extra + ["--log-dir", folder]) == 0
+        return cls.read(folder)
+
+    @staticmethod
+    def read(folder):
+        with open(os.path.join(folder, "metrics.csv")) as f:
+            rows = [{k: v for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
+        with open(os.path.join(folder, "summary.json")) as f:
+            return rows, json.load(f)["accuracy"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def test_same_log_as_ewcl(self):
+        # Rounding alone (float32, other summation orders) moves a loss by about 1e-7
+        # relative here; a different mask, shuffle or weight moves it by percents.
+        ewcl, same = self.ewcl[0], self.same[0]
+        self.assertEqual([(r["iteration"], r["kind"]) for r in ewcl],
+                         [(r["iteration"], r["kind"]) for r in same])
+        self.assertGreater(sum(r["kind"] == "loss" and float(r["ewc_loss"]) > 0 for r in ewcl), 3)
+        for a, b in zip(ewcl, same):
+            for key in a.keys() - {"iteration", "kind", "task", "epoch"}:
+                with self.subTest(iteration=a["iteration"], kind=a["kind"], column=key):
+                    self.assertAlmostEqual(float(a[key]), float(b[key]),
+                                           delta=1e-4 * max(1.0, abs(float(a[key]))))
+
+    def test_same_accuracy_matrix_as_ewcl(self):
+        # 300 test images a task: one image is 0.0033; allow one to tip either way.
+        for row_ewcl, row_same in zip(self.ewcl[1], self.same[1]):
+            for a, b in zip(row_ewcl, row_same):
+                self.assertLessEqual(abs(a - b), 1.0 / 300 + 1e-12)
+
+    def test_own_random_streams_give_another_run(self):
+        first_loss = lambda rows: float(next(r for r in rows if r["kind"] == "loss")["ce_loss"])
+        self.assertGreater(abs(first_loss(self.ewcl[0]) - first_loss(self.own[0])), 1e-3)
 
 
 class DoubleData:

@@ -7,8 +7,12 @@ Xavier-normal weights and zero biases), same data (MNIST-format IDX files, 28x28
 per task as ewcl for a seed (ewcl's xoshiro256** generator and Fisher-Yates shuffle,
 reimplemented below), same schedule, Fisher estimate and consolidation modes, same metrics,
 and config.json / summary.json / metrics.csv in --log-dir with ewcl's schema, so that
-`ewcl report` reads both. Weights, dropout masks, shuffles and subsets come from torch's own
-seeded generators: runs are reproducible, but not bit-identical to ewcl's.
+`ewcl report` reads both. By default weights, dropout masks, shuffles and subsets come from
+torch's own seeded generators: runs are reproducible, and their spread over seeds is
+PyTorch's own. With --ewcl-random they come from ewcl's generators instead (xoshiro256**
+for the initial weights, shuffles and subsets, Philox-4x32-10 for dropout masks and sampled
+Fisher labels, with ewcl's seeds, streams and step numbers), so that the two runs of one
+seed differ only in floating-point rounding: a comparison free of seed noise.
 
 Run it with Debian's Python, where python3-torch installs (a pyenv `python3` on PATH has no
 torch):  /usr/bin/python3 tools/torch_reference.py [flags]   (or tools/torch_reference.py)
@@ -36,13 +40,23 @@ def fail(message, code):
     sys.exit(code)
 
 
-# ---- ewcl's task permutations -----------------------------------------------------------
-# A copy of src/runtime/rng.c and src/data/tasks.c, so that task t of seed s permutes the
-# pixels exactly as ewcl's does.
+# ---- ewcl's random generators ---------------------------------------------------------------
+# Copies of src/runtime/rng.c, src/data/tasks.c and cl/philox.clh, so that task t of seed s
+# permutes the pixels exactly as ewcl's does, and (with --ewcl-random) every other random
+# choice is ewcl's too.
 
+MASK32 = (1 << 32) - 1
 MASK64 = (1 << 64) - 1
 SPLITMIX_STEP = 0x9E3779B97F4A7C15
 PERMUTED_TAG = 0x7065726D75746564  # "permuted"
+# Tags of src/train/train_session.c: one generator per use of the seed.
+SHUFFLE_TAG = 0x73687566666C6521  # "shuffle!"
+EVAL_TAG = 0x6576616C73756273  # "evalsubs"
+FISHER_TAG = 0x6669736865727375  # "fishersu"
+# Philox streams of src/nn/mlp_pass.c (pixels 0, hidden layer l's output 1 + l) and
+# src/ewc/fisher.c (sampled labels).
+INPUT_DROPOUT_STREAM = 0
+FISHER_LABEL_STREAM = 0x45574331  # "EWC1"
 
 
 class Xoshiro256:
@@ -82,15 +96,50 @@ class Xoshiro256:
             if x < limit:
                 return x % bound
 
+    def uniform(self):
+        """[0, 1) from 53 random bits (ewcl_rng_uniform)."""
+        return (self.next() >> 11) * 2.0**-53
+
+    def normal(self):
+        """Box-Muller, one draw per call (ewcl_rng_normal; Python's math is the C library's)."""
+        u1 = 1.0 - self.uniform()
+        u2 = self.uniform()
+        return math.sqrt(-2.0 * math.log(u1)) * math.cos(6.283185307179586476925286766559 * u2)
+
+    def shuffle(self, items):
+        """Fisher-Yates in place (ewcl_rng_shuffle)."""
+        for i in range(len(items), 1, -1):
+            j = self.below(i)
+            items[i - 1], items[j] = items[j], items[i - 1]
+
+    def subset(self, n, count):
+        """`count` of 0 .. n-1 by a partial Fisher-Yates (train_draw_subset)."""
+        pool = list(range(n))
+        for i in range(count):
+            j = i + self.below(n - i)
+            pool[i], pool[j] = pool[j], pool[i]
+        return pool[:count]
+
 
 def task_permutation(seed, task, size):
     """ewcl's `permuted` task generator: input p of task `task` is padded pixel perm[p]."""
-    rng = Xoshiro256(((seed ^ PERMUTED_TAG) + 4 * SPLITMIX_STEP * task) & MASK64)
     perm = list(range(size))
-    for i in range(size, 1, -1):
-        j = rng.below(i)
-        perm[i - 1], perm[j] = perm[j], perm[i - 1]
+    Xoshiro256(((seed ^ PERMUTED_TAG) + 4 * SPLITMIX_STEP * task) & MASK64).shuffle(perm)
     return perm
+
+
+def philox4x32_10(np, counter, key):
+    """Philox-4x32-10 (cl/philox.clh): four counter words (uint64 arrays or ints holding
+    32-bit values, broadcast together) and a 64-bit key to the four output words."""
+    x, y, z, w = np.broadcast_arrays(*(np.asarray(c, dtype=np.uint64) for c in counter))
+    k0, k1 = key & MASK32, key >> 32 & MASK32
+    m0, m1, low, shift = (np.uint64(v) for v in (0xD2511F53, 0xCD9E8D57, MASK32, 32))
+    for _ in range(10):
+        p0, p1 = m0 * x, m1 * z
+        x, y, z, w = ((p1 >> shift) ^ y ^ np.uint64(k0), p1 & low,
+                      (p0 >> shift) ^ w ^ np.uint64(k1), p0 & low)
+        k0, k1 = (k0 + 0x9E3779B9) & MASK32, (k1 + 0xBB67AE85) & MASK32
+    return x, y, z, w
 
 
 # ---- Flags -------------------------------------------------------------------------------
@@ -176,6 +225,9 @@ def parse_args(argv):
       help="with --consolidate, also consolidate after the last task (as ewcl)")
     a("--normalize", type=mean_std, metavar="MEAN,STD",
       help="normalisation constants (default: the training set's pixel mean and std)")
+    a("--ewcl-random", action="store_true",
+      help="initial weights, shuffles, subsets, dropout masks and sampled labels from ewcl's "
+      "generators, so that a seed's run differs from ewcl's only in rounding")
     a("--threads", type=count(1024), default=1, help="PyTorch and BLAS threads (1)")
     a("--quiet", action="store_true", help="print only the summary")
     a("-v", "--verbose", action="store_true",
@@ -281,24 +333,26 @@ def pixel_stats(np, images):
 # ---- The network, the Fisher, the penalty --------------------------------------------------
 
 
-def build_model(torch, args, input_size):
+def build_model(torch, args, input_size, random):
     """Linear layers 1024 -> 400 -> 400 -> 400 -> 10, each its own weights (pytorch-ewc's
-    shared hidden block is its defect 1), Xavier-normal weights and zero biases."""
+    shared hidden block is its defect 1), Xavier-normal weights (drawn by `random`) and zero
+    biases."""
     sizes = [input_size] + [args.hidden_size] * (1 + args.hidden_layer_num) + [CLASSES]
     layers = torch.nn.ModuleList(
         torch.nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1))
+    random.init_weights(layers)
     for layer in layers:
-        torch.nn.init.xavier_normal_(layer.weight)
         torch.nn.init.zeros_(layer.bias)
     return layers
 
 
-def forward(torch, layers, x, args, dropout, keep=None):
-    """Logits. Dropout (when on) on the pixels and after every hidden ReLU. With `keep`, each
-    layer's input and output (pre-activation) are appended to it for the Fisher."""
+def forward(torch, layers, x, args, drop=None, keep=None):
+    """Logits. With `drop` (a TorchRandom/EwclRandom dropout), dropout on the pixels and
+    after every hidden ReLU, each site its own stream as in ewcl. With `keep`, each layer's
+    input and output (pre-activation) are appended to it for the Fisher."""
     F = torch.nn.functional
-    if dropout:
-        x = F.dropout(x, args.input_dropout_prob, True)
+    if drop is not None:
+        x = drop(x, args.input_dropout_prob, INPUT_DROPOUT_STREAM)
     for i, layer in enumerate(layers):
         z = layer(x)
         if keep is not None:
@@ -306,22 +360,30 @@ def forward(torch, layers, x, args, dropout, keep=None):
         if i + 1 == len(layers):
             return z
         x = F.relu(z)
-        if dropout:
-            x = F.dropout(x, args.hidden_dropout_prob, True)
+        if drop is not None:
+            x = drop(x, args.hidden_dropout_prob, 1 + i)
 
 
-def estimate_fisher(torch, layers, data, perm, subset, args, label_gen):
+def fisher_batch_size(args):
+    """ewcl's: the MLP's largest batch, the training batch or up to 1024 Fisher samples."""
+    return max(args.batch_size, min(args.fisher_estimation_sample_size, FISHER_BATCH_CAP))
+
+
+def estimate_fisher(torch, layers, data, perm, subset, args, random, tasks):
     """The diagonal Fisher over `subset`, batched: per layer F(W) = (δ∘δ)ᵀ(a∘a)/N and
     F(b) = Σ δ∘δ/N, with a the layer's input and δ each sample's own gradient of its
     log-likelihood at the layer's output (autograd of the summed loss gives every row its
-    own sample's gradient). No per-sample loop."""
+    own sample's gradient). No per-sample loop. `tasks` (consolidated so far) and the batch
+    number make ewcl's step key of the Fisher's dropout masks and sampled labels."""
     F = torch.nn.functional
     fisher = [torch.zeros_like(p) for layer in layers for p in (layer.weight, layer.bias)]
-    n = len(subset)
-    for first in range(0, n, FISHER_BATCH_CAP):
-        x, y = data.batch(perm, subset[first:first + FISHER_BATCH_CAP])
+    n, size = len(subset), fisher_batch_size(args)
+    for index, first in enumerate(range(0, n, size)):
+        step = 1 << 63 | tasks << 32 | index
+        x, y = data.batch(perm, subset[first:first + size])
         keep = []
-        logits = forward(torch, layers, x, args, args.fisher_dropout, keep)
+        drop = random.dropout(step) if args.fisher_dropout else None
+        logits = forward(torch, layers, x, args, drop, keep)
         log_p = F.log_softmax(logits, dim=1)
         outputs = [z for _, z in keep]
         if args.fisher_labels == "all":
@@ -330,8 +392,7 @@ def estimate_fisher(torch, layers, data, perm, subset, args, label_gen):
             weights = log_p.detach().exp()
             passes = [(torch.full_like(y, c), weights[:, c]) for c in range(CLASSES)]
         elif args.fisher_labels == "sample":
-            drawn = torch.multinomial(log_p.detach().exp(), 1, generator=label_gen)
-            passes = [(drawn.squeeze(1), None)]
+            passes = [(random.sample_labels(logits.detach(), step), None)]
         elif args.fisher_labels == "pred":
             passes = [(log_p.detach().argmax(dim=1), None)]
         else:
@@ -347,6 +408,103 @@ def estimate_fisher(torch, layers, data, perm, subset, args, label_gen):
                     fisher[2 * l].addmm_(d2.t(), a.detach() * a.detach(), alpha=1.0 / n)
                     fisher[2 * l + 1].add_(d2.sum(dim=0), alpha=1.0 / n)
     return fisher
+
+
+class TorchRandom:
+    """The default: PyTorch's own seeded generators, one per use of the seed as ewcl keeps
+    one per use of its own."""
+
+    def __init__(self, torch, np, args):
+        self.torch = torch
+        torch.manual_seed(8 * args.random_seed)  # initial weights and dropout masks
+        self.shuffle_gen, self.eval_gen, self.fisher_gen, self.label_gen = (
+            torch.Generator().manual_seed(8 * args.random_seed + s) for s in (1, 2, 3, 4))
+
+    def init_weights(self, layers):
+        for layer in layers:
+            self.torch.nn.init.xavier_normal_(layer.weight)
+
+    def eval_subset(self, n, count):
+        return self.torch.randperm(n, generator=self.eval_gen)[:count]
+
+    def epoch_order(self, n):
+        return self.torch.randperm(n, generator=self.shuffle_gen)
+
+    def fisher_subset(self, n, count):
+        return self.torch.randperm(n, generator=self.fisher_gen)[:count]
+
+    def dropout(self, step):
+        return lambda x, p, stream: self.torch.nn.functional.dropout(x, p, True)
+
+    def sample_labels(self, logits, step):
+        probabilities = self.torch.softmax(logits, dim=1)
+        return self.torch.multinomial(probabilities, 1, generator=self.label_gen).squeeze(1)
+
+
+class EwclRandom:
+    """ewcl's generators, seeds, streams and step numbers (src/train/train_session.c,
+    src/nn/mlp_init.c, src/nn/mlp_pass.c, src/ewc/fisher.c, cl/elementwise.cl, cl/ewc.cl)."""
+
+    def __init__(self, torch, np, args):
+        self.torch, self.np, self.seed = torch, np, args.random_seed
+        self.shuffle_rng = Xoshiro256(self.seed ^ SHUFFLE_TAG)
+        self.eval_rng = Xoshiro256(self.seed ^ EVAL_TAG)
+        self.fisher_rng = Xoshiro256(self.seed ^ FISHER_TAG)
+        self.order = None  # ewcl shuffles the previous epoch's order again
+
+    def init_weights(self, layers):
+        """Layer by layer from the seed's own generator, W in ewcl's in×out row-major order
+        (torch's weight transposed), each entry std·N(0, 1) in double rounded to float."""
+        torch, rng = self.torch, Xoshiro256(self.seed)
+        for layer in layers:
+            out, inputs = layer.weight.shape
+            std = math.sqrt(2.0 / (inputs + out))
+            draws = [std * rng.normal() for _ in range(inputs * out)]
+            weight = torch.tensor(draws, dtype=torch.float64).float().reshape(inputs, out)
+            with torch.no_grad():
+                layer.weight.copy_(weight.t())
+
+    def eval_subset(self, n, count):
+        return self.torch.tensor(self.eval_rng.subset(n, count))
+
+    def epoch_order(self, n):
+        if self.order is None:
+            self.order = list(range(n))
+        self.shuffle_rng.shuffle(self.order)
+        return self.torch.tensor(self.order)
+
+    def fisher_subset(self, n, count):
+        return self.torch.tensor(self.fisher_rng.subset(n, count))
+
+    def words(self, count, stream, step):
+        """Philox words 0 .. count-1 of (stream, step): word e % 4 of block e / 4."""
+        np = self.np
+        blocks = np.arange((count + 3) // 4, dtype=np.uint64)
+        words = philox4x32_10(np, (blocks, stream, step & MASK32, step >> 32), self.seed)
+        return np.stack(words, axis=1).reshape(-1)[:count]
+
+    def dropout(self, step):
+        def drop(x, p, stream):
+            if p == 0.0:
+                return x
+            p = float(self.np.float32(p))  # ewcl's p is a float
+            threshold = math.ceil(p * 16777216.0)  # kept when word/2^24 >= p, in integers
+            scale = float(self.np.float32(1.0 / (1.0 - p)))
+            kept = self.words(x.numel(), stream, step) >> self.np.uint64(8) >= threshold
+            mask = self.torch.from_numpy(kept).reshape(x.shape).to(x.dtype).mul_(scale)
+            return x * mask
+        return drop
+
+    def sample_labels(self, logits, step):
+        """Inverse CDF of the softmax at u from word 0 of block `row` (cl/ewc.cl)."""
+        torch, np = self.torch, self.np
+        rows = np.arange(logits.shape[0], dtype=np.uint64)
+        first = philox4x32_10(np, (rows, FISHER_LABEL_STREAM, step & MASK32, step >> 32),
+                              self.seed)[0]
+        u = torch.from_numpy(((first >> np.uint64(8)).astype(np.float64) * 2.0**-24))
+        below = (logits - logits.max(dim=1, keepdim=True).values).exp().cumsum(dim=1)
+        u = u.to(below.dtype) * below[:, -1]
+        return (below <= u[:, None]).sum(dim=1).clamp(max=logits.shape[1] - 1)
 
 
 class Penalty:
@@ -547,25 +705,19 @@ def evaluate(torch, layers, data, perm, indices, args):
     with torch.no_grad():
         for first in range(0, len(indices), FISHER_BATCH_CAP):
             x, y = data.batch(perm, indices[first:first + FISHER_BATCH_CAP])
-            logits = forward(torch, layers, x, args, False)
+            logits = forward(torch, layers, x, args)
             correct += (logits.argmax(dim=1) == y).sum().item()
     return correct / len(indices)
 
 
-def train(torch, args, train_set, test_set, run, say):
-    # One generator per use of the seed, as ewcl keeps one per use of its own.
-    def generator(stream):
-        return torch.Generator().manual_seed(8 * args.random_seed + stream)
-
-    torch.manual_seed(8 * args.random_seed)  # initial weights and dropout masks
-    shuffle_gen, eval_gen, fisher_gen, label_gen = (generator(s) for s in (1, 2, 3, 4))
+def train(torch, args, train_set, test_set, run, say, random):
     input_size = train_set.pixels.shape[1]
-    layers = build_model(torch, args, input_size)
+    layers = build_model(torch, args, input_size, random)
     params = [p for layer in layers for p in (layer.weight, layer.bias)]
     run.parameter_count = sum(p.numel() for p in params)
     perms = [torch.tensor(task_permutation(args.random_seed, t, input_size), dtype=torch.int64)
              for t in range(args.task_number)]
-    eval_subset = torch.randperm(len(test_set), generator=eval_gen)[: args.test_size]
+    eval_subset = random.eval_subset(len(test_set), args.test_size)
     test_all = torch.arange(len(test_set))
     penalty = Penalty(torch, params, args)
     F = torch.nn.functional
@@ -590,10 +742,10 @@ def train(torch, args, train_set, test_set, run, say):
     for task in range(T):
         perm = perms[task]
         for epoch in range(E):
-            order = torch.randperm(n, generator=shuffle_gen)
+            order = random.epoch_order(n)
             for batch in range(batches):
                 x, y = train_set.batch(perm, order[batch * size:(batch + 1) * size])
-                logits = forward(torch, layers, x, args, True)
+                logits = forward(torch, layers, x, args, random.dropout(run.iteration))
                 loss = F.cross_entropy(logits, y)
                 for p in params:
                     p.grad = None
@@ -612,8 +764,9 @@ def train(torch, args, train_set, test_set, run, say):
                     say(f"evaluation at iteration {run.iteration} ({args.test_size} test images "
                         "per task):" + "".join(f" task {j + 1} {a:.4f}" for j, a in enumerate(acc)))
                     run.switch("train")
-        # The task's end: a last look at the loss, then the accuracy matrix's row.
-        log_losses(run, penalty, params, task, last, check_loss, None, T, E, batches)
+        # The task's end: a last look at the loss (unlogged, as ewcl), then the accuracy
+        # matrix's row.
+        check_loss(task, last[3], last[4], last[0].item(), penalty.value(params))
         run.switch("eval")
         row = [evaluate(torch, layers, test_set, perms[j], test_all, args) for j in range(T)]
         run.accuracy[task] = row
@@ -625,8 +778,9 @@ def train(torch, args, train_set, test_set, run, say):
         if args.consolidate and (task + 1 < T or args.consolidate_last):
             run.switch("fisher")
             start = time.perf_counter()
-            subset = torch.randperm(n, generator=fisher_gen)[: args.fisher_estimation_sample_size]
-            fisher = estimate_fisher(torch, layers, train_set, perm, subset, args, label_gen)
+            subset = random.fisher_subset(n, args.fisher_estimation_sample_size)
+            fisher = estimate_fisher(torch, layers, train_set, perm, subset, args, random,
+                                     penalty.tasks)
             penalty.max_importance = penalty.consolidate(params, fisher)
             run.fisher_per_task[task] = time.perf_counter() - start
             line += (f"; Fisher + consolidation {1e3 * run.fisher_per_task[task]:.1f} ms, max "
@@ -659,10 +813,9 @@ def log_losses(run, penalty, params, task, last, check_loss, say, T, E, batches)
     precision = (logits.argmax(dim=1) == y).float().mean().item()
     run.rows.append((run.iteration, "loss", task, epoch, (ce, ewc, ce + ewc), []))
     check_loss(task, epoch, batch, ce, ewc)
-    if say is not None:
-        say(f"task {task + 1}/{T} | epoch {epoch + 1}/{E} | progress {batch}/{batches} "
-            f"({100.0 * batch / batches:3.0f}%) | prec {precision:.4f} | loss ce {ce:.4f} / "
-            f"ewc {ewc:.4g} / total {ce + ewc:.4f}")
+    say(f"task {task + 1}/{T} | epoch {epoch + 1}/{E} | progress {batch}/{batches} "
+        f"({100.0 * batch / batches:3.0f}%) | prec {precision:.4f} | loss ce {ce:.4f} / "
+        f"ewc {ewc:.4g} / total {ce + ewc:.4f}")
 
 
 def print_summary(run, args, device, implementation):
@@ -708,6 +861,8 @@ def main(argv):
         fail(f"PyTorch not installed (apt-get install python3-torch){hint}", 2)
     torch.set_num_threads(args.threads)
     implementation = f"pytorch {torch.__version__}"
+    if args.ewcl_random:
+        implementation += " (ewcl's random streams)"
     device = device_info(torch, args.threads)
     if args.log_dir:
         try:
@@ -738,7 +893,8 @@ def main(argv):
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     failure = None
     try:
-        train(torch, args, train_set, test_set, run, say)
+        random = (EwclRandom if args.ewcl_random else TorchRandom)(torch, np, args)
+        train(torch, args, train_set, test_set, run, say, random)
     except FloatingPointError as e:
         failure = str(e)
     if args.log_dir:
