@@ -102,8 +102,17 @@ def peer_section(out, folder):
                         f"{ours['final_average_accuracy']:.4f} | "
                         f"{theirs['final_average_accuracy']:.4f} | |")
     if rows:
-        out.append("### ewcl train vs the PyTorch reference (tools/torch_reference.py, 1 thread,"
-                   " OMP_WAIT_POLICY=PASSIVE)\n")
+        # PyTorch's epoch at each thread count tried; the runs above are at the faster.
+        tried = {int(p.rsplit("-", 1)[1]): load(os.path.join(p, "summary.json"))
+                 for p in glob.glob(os.path.join(folder, "torch-epoch-*")) if os.path.isdir(p)}
+        epochs = ", ".join(f"{t} thread(s) {s['seconds']['train']:.2f} s"
+                           for t, s in sorted(tried.items()) if s)
+        threads = (load(os.path.join(folder, "torch-run", "summary.json")) or {}).get(
+            "device", {}).get("compute_units", "?")
+        out.append(f"### ewcl train vs the PyTorch reference (tools/torch_reference.py, {threads} "
+                   "thread(s), OMP_WAIT_POLICY=PASSIVE)\n")
+        if epochs:
+            out.append(f"PyTorch's epoch by thread count: {epochs}; the faster times the runs.\n")
         out.append("| measure | ewcl | PyTorch | ewcl / PyTorch |")
         out.append("| --- | ---: | ---: | ---: |")
         out.extend(rows)
