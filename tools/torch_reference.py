@@ -16,8 +16,9 @@ seed differ only in floating-point rounding: a comparison free of seed noise.
 
 Run it with Debian's Python, where python3-torch installs (a pyenv `python3` on PATH has no
 torch):  /usr/bin/python3 tools/torch_reference.py [flags]   (or tools/torch_reference.py)
-It sets OMP_WAIT_POLICY=PASSIVE and one BLAS/OpenMP thread unless told otherwise: on a
-2-core machine PyTorch runs fastest that way (busy-waiting threads made it 3-50x slower).
+It sets OMP_WAIT_POLICY=PASSIVE (busy-waiting threads made PyTorch 3-50x slower on 2 cores)
+and --threads BLAS/OpenMP threads, 1 unless told otherwise; which count is fastest depends on
+the machine (tools/bench.sh tries 1 and one per core).
 """
 import argparse
 import gzip
