@@ -57,15 +57,20 @@ static ewcl_status copy_batch(ewcl_mlp *m, const ewcl_cl_batch *b, bool need_lab
     return s;
 }
 
+/* The start of every call below: the caller's wait list, then its batch into the model. */
+static ewcl_status take_batch(ewcl_mlp *m, const ewcl_cl_batch *batch, bool need_labels,
+                              const ewcl_cl_events *events)
+{
+    const ewcl_status s = ewcl_events_wait(m->rt, events);
+    return s == EWCL_OK ? copy_batch(m, batch, need_labels) : s;
+}
+
 ewcl_status ewcl_mlp_set_batch_cl(ewcl_mlp *m, const ewcl_cl_batch *batch,
                                   const ewcl_cl_events *events)
 {
     if (m == NULL)
         return EWCL_ERR_INVALID_ARGUMENT;
-    ewcl_status s = ewcl_events_wait(m->rt, events);
-    if (s == EWCL_OK)
-        s = copy_batch(m, batch, false);
-    return ewcl_events_signal(m->rt, events, s);
+    return ewcl_events_signal(m->rt, events, take_batch(m, batch, false, events));
 }
 
 ewcl_status ewcl_mlp_evaluate_cl(ewcl_mlp *m, const ewcl_cl_batch *batch,
@@ -73,9 +78,7 @@ ewcl_status ewcl_mlp_evaluate_cl(ewcl_mlp *m, const ewcl_cl_batch *batch,
 {
     if (m == NULL)
         return EWCL_ERR_INVALID_ARGUMENT;
-    ewcl_status s = ewcl_events_wait(m->rt, events);
-    if (s == EWCL_OK)
-        s = copy_batch(m, batch, false);
+    ewcl_status s = take_batch(m, batch, false, events);
     if (s == EWCL_OK)
         s = ewcl_mlp_forward(m, batch->rows, false, 0);
     if (s == EWCL_OK && batch->labels != NULL)
@@ -88,9 +91,7 @@ ewcl_status ewcl_mlp_train_step_cl(ewcl_mlp *m, const ewcl_cl_batch *batch, uint
 {
     if (m == NULL)
         return EWCL_ERR_INVALID_ARGUMENT;
-    ewcl_status s = ewcl_events_wait(m->rt, events);
-    if (s == EWCL_OK)
-        s = copy_batch(m, batch, true);
+    ewcl_status s = take_batch(m, batch, true, events);
     if (s == EWCL_OK)
         s = ewcl_mlp_train_step(m, batch->rows, step, lr, weight_decay);
     return ewcl_events_signal(m->rt, events, s);
